@@ -1,0 +1,343 @@
+"""The cell grammar: a cell's plain text -> an exact, normalized value, or problems saying why not.
+
+A quantity cell is `[~] NUMBER [UNIT] [± NUMBER [UNIT]] [(NOTE | UNIT)] [NOTE]`: `1.33Gb`, `0.42+-0.0005`,
+`31.9ms (Tesla T4)`, `2.38095 (sec/tokens)`, `5888,20` (decimal comma). A quality cell holds one or
+more named metrics: `WER: 0.1714, CER: 0.0713`, `1.34% CER 3.83% WER`, `NISQA-MOS: 2.25+-0.08`.
+The cell text reaching here has no Markdown left: the reader turned markup into text and `<br>` into
+newlines. A number is never guessed: with no unit in the cell and none in the header, it is an error.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from validator.headers import HeaderInfo
+from validator.metrics import is_metric_name
+from validator.model import Metric, Quantity
+from validator.problems import ProblemType, define
+from validator.units import (
+    FIELD_DIMENSIONS,
+    SIZE_UNITS,
+    TIME_UNITS,
+    UnitSpec,
+    format_number,
+    parse_unit,
+    to_quantity,
+)
+
+CELL_NO_UNIT = define(
+    "cell-no-unit", "error",
+    "`{text}` has no unit, and the column header `{header}` declares none; write the unit in the cell "
+    "or in the header (e.g. `(MB)`), a number is never guessed",
+    "в `{text}` нет единицы измерения, и заголовок столбца `{header}` её не указывает; допишите единицу "
+    "в ячейку или в заголовок (например, `(MB)`) — число без единицы не угадываем",
+)
+CELL_UNKNOWN_UNIT = define(
+    "cell-unknown-unit", "error",
+    "`{unit}` in `{text}` is not a unit we know for {field}",
+    "`{unit}` в `{text}` — неизвестная единица для поля {field}",
+)
+CELL_WRONG_DIMENSION = define(
+    "cell-unit-mismatch", "error",
+    "`{text}` is in {dimension}, but the {field} column holds {expected}",
+    "`{text}` измеряется как {dimension}, а столбец {field} содержит {expected}",
+)
+CELL_UNPARSEABLE = define(
+    "cell-unparseable", "error",
+    "cannot read a number from `{text}`; write e.g. `{example}`, or `-` if it was not measured",
+    "не удаётся прочитать число из `{text}`; напишите, например, `{example}`, или `-`, если не измеряли",
+)
+CELL_NOT_FINITE = define(
+    "cell-not-finite", "error",
+    "`{text}` is not a finite number; write `-` if it was not measured",
+    "`{text}` — не конечное число; напишите `-`, если не измеряли",
+)
+CELL_NEGATIVE = define(
+    "cell-negative", "error",
+    "`{text}`: {field} cannot be negative",
+    "`{text}`: {field} не может быть отрицательным",
+)
+CELL_EXTRA_TEXT = define(
+    "cell-extra-text", "warning",
+    "`{text}` holds more than one number; read {value}, the rest (`{rest}`) is kept as a note",
+    "в `{text}` больше одного числа; прочитано {value}, остальное (`{rest}`) сохранено как примечание",
+)
+CELL_UNIT_OVERRIDES_HEADER = define(
+    "cell-unit-overrides-header", "warning",
+    "`{text}` is in {cell_unit}, but the header declares {header_unit}; the cell's unit is used",
+    "`{text}` указано в {cell_unit}, а заголовок объявляет {header_unit}; используется единица из ячейки",
+)
+QUALITY_NO_NAME = define(
+    "quality-no-name", "error",
+    "`{text}`: which metric is this? The header `{header}` names {names}; write it as `NAME: value`",
+    "`{text}`: какая это метрика? Заголовок `{header}` называет {names}; запишите как `НАЗВАНИЕ: значение`",
+)
+QUALITY_UNPARSEABLE = define(
+    "quality-unparseable", "error",
+    "cannot read a metric from `{text}`; write e.g. `WER: 0.031 ± 0.028` or `82.8% F1`",
+    "не удаётся прочитать метрику из `{text}`; напишите, например, `WER: 0.031 ± 0.028` или `82.8% F1`",
+)
+
+#: Cell texts meaning "not measured" (compared after `_fold`). Extend with `[table] placeholders`.
+PLACEHOLDERS = frozenset(
+    {
+        "", "-", "--", "---", "—", "–", "n/a", "na", "n.a.", "none", "null", "?", "tbd", "todo", "x",
+        "не применимо", "неприменимо", "нет", "нет данных", "н/д", "н/п", "not applicable", "not measured",
+        "не измерялось", "не измеряли", "не поддерживает", "не поддерживается", "not supported", "skip",
+    }
+)
+
+_NUMBER = r"[-+−]?(?:\d+(?:[.,]\d+)?|[.,]\d+)(?:[eE][-+]?\d+)?|[-+]?(?:inf(?:inity)?|nan)\b"
+_SPREAD = r"(?:±|\+-|\+/-|\+−|\+ -|\+/−)"
+_UNIT_WORD = r"%|[^\W\d_][^\s\d()±+,;/]*(?:\s*/\s*[^\W\d_][^\s\d()±+,;/]*)?"
+_QUANTITY = re.compile(
+    rf"^\s*[~≈]?\s*(?P<num>{_NUMBER})\s*(?P<unit>{_UNIT_WORD})?"
+    rf"(?:\s*{_SPREAD}\s*(?P<std>{_NUMBER})\s*(?P<std_unit>{_UNIT_WORD})?)?(?P<rest>.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_PAREN = re.compile(r"\(([^()]*)\)")
+_QUALITY_NUMBER = re.compile(
+    rf"(?<![\w.\-/])(?P<num>{_NUMBER})\s*(?P<pct>%)?(?:\s*{_SPREAD}\s*(?P<std>{_NUMBER})\s*%?)?",
+    re.IGNORECASE,
+)
+_SEGMENT_SPLIT = re.compile(r"\n|;|,(?=\s)|\|")
+
+_DIMENSION_WORDS = {
+    "size": "a size (MB)",
+    "latency": "a time per sample (ms)",
+    "token_latency": "a time per token (ms/token)",
+    "token_rate": "a token rate (tokens/s)",
+    "sample_rate": "a sample rate (samples/s)",
+    "percent": "a percentage",
+}
+_KNOWN_UNIT_SPELLINGS = sorted(
+    {*SIZE_UNITS, *TIME_UNITS, "tokens/s", "tokens/sec", "samples/s", "ms/token", "sec/token", "%"}
+)
+
+
+@dataclass
+class CellIssue:
+    """A problem found in a cell, before the reader gives it a line and column."""
+
+    kind: ProblemType
+    params: dict[str, str]
+    suggestion: str | None = None
+
+
+@dataclass
+class QuantityCell:
+    value: Quantity | None
+    issues: list[CellIssue] = field(default_factory=list)
+    #: The unit as written in the cell (not the header's), for suggestions across a column.
+    written_unit: UnitSpec | None = None
+    #: The number as written, for a suggestion when the unit is missing.
+    number_text: str | None = None
+
+
+@dataclass
+class QualityCell:
+    metrics: list[Metric]
+    issues: list[CellIssue] = field(default_factory=list)
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().replace("ё", "е").strip().strip("*_`.").split())
+
+
+def is_placeholder(text: str, extra: Iterable[str] = ()) -> bool:
+    """`-`, `N/A`, `*Не применимо*`, and a placeholder with a unit stuck to it (`--Mb`)."""
+    placeholders = PLACEHOLDERS | {_fold(e) for e in extra}
+    folded = _fold(text)
+    if folded in placeholders:
+        return True
+    bare = re.fullmatch(r"([^\w\s]+)\s*(\w+(?:/\w+)?)", folded)
+    return bare is not None and bare[1] in placeholders and parse_unit(bare[2]) is not None
+
+
+def parse_number(text: str) -> float:
+    """`'5888,20'` -> 5888.2; `'−3'` -> -3.0; may return inf or nan, which the caller rejects."""
+    return float(text.replace("−", "-").replace(",", "."))
+
+
+def _example(field_name: str) -> str:
+    return {"weights_size": "1280 MB", "ram": "1560 MB", "vram": "1560 MB"}.get(field_name, "769.1 ms")
+
+
+def parse_quantity(text: str, field_name: str, header: HeaderInfo | None) -> QuantityCell:
+    """One quantity cell; placeholders are handled by the caller."""
+    flat = " ".join(text.split())
+    match = _QUANTITY.match(flat)
+    if match is None:
+        return QuantityCell(
+            None, [CellIssue(CELL_UNPARSEABLE, {"text": flat, "example": _example(field_name)})]
+        )
+    issues: list[CellIssue] = []
+    number_text = match["num"]
+    value = parse_number(number_text)
+    std = parse_number(match["std"]) if match["std"] else None
+    if not math.isfinite(value) or (std is not None and not math.isfinite(std)):
+        return QuantityCell(None, [CellIssue(CELL_NOT_FINITE, {"text": flat})])
+    if std is not None:
+        std = abs(std)
+
+    rest = match["rest"].strip()
+    unit_text = match["std_unit"] or match["unit"]
+    notes: list[str] = []
+    # Parenthesized parts are a unit (`(sec/tokens)`) or a note (`(Tesla T4)`).
+    for inner in _PAREN.findall(rest):
+        if unit_text is None and parse_unit(inner) is not None:
+            unit_text = inner
+        elif inner.strip():
+            notes.append(inner.strip())
+    outside = _PAREN.sub(" ", rest).strip(" ,;")
+    if outside:
+        notes.append(outside)
+        if re.search(r"\d", outside):
+            issues.append(
+                CellIssue(CELL_EXTRA_TEXT, {"text": flat, "value": number_text, "rest": outside})
+            )
+
+    spec: UnitSpec | None = None
+    written: UnitSpec | None = None
+    if unit_text is not None:
+        written = spec = parse_unit(unit_text)
+        if spec is None:
+            close = difflib.get_close_matches(unit_text.casefold(), _KNOWN_UNIT_SPELLINGS, n=1, cutoff=0.6)
+            suggestion = f"{number_text} {close[0]}" if close else None
+            issues.append(
+                CellIssue(
+                    CELL_UNKNOWN_UNIT,
+                    {"text": flat, "unit": unit_text, "field": field_name},
+                    suggestion,
+                )
+            )
+            return QuantityCell(None, issues, None, number_text)
+        header_unit = header.unit if header else None
+        if header_unit is not None and header_unit.dimension != spec.dimension:
+            issues.append(
+                CellIssue(
+                    CELL_UNIT_OVERRIDES_HEADER,
+                    {"text": flat, "cell_unit": spec.canonical, "header_unit": header_unit.canonical},
+                )
+            )
+    elif header is not None and header.unit is not None:
+        spec = header.unit
+    if spec is None:
+        issues.append(
+            CellIssue(CELL_NO_UNIT, {"text": flat, "header": header.text if header else field_name})
+        )
+        return QuantityCell(None, issues, None, number_text)
+
+    allowed = FIELD_DIMENSIONS[field_name]
+    if spec.dimension not in allowed:
+        expected = " or ".join(sorted(_DIMENSION_WORDS[d] for d in allowed))
+        issues.append(
+            CellIssue(
+                CELL_WRONG_DIMENSION,
+                {
+                    "text": flat,
+                    "dimension": _DIMENSION_WORDS[spec.dimension],
+                    "field": field_name,
+                    "expected": expected,
+                },
+            )
+        )
+        return QuantityCell(None, issues, written, number_text)
+    if value < 0:
+        issues.append(CellIssue(CELL_NEGATIVE, {"text": flat, "field": field_name}))
+        return QuantityCell(None, issues, written, number_text)
+    note = "; ".join(notes) or None
+    return QuantityCell(to_quantity(value, std, spec, note), issues, written, number_text)
+
+
+def _clean_name(text: str) -> tuple[str, str | None]:
+    """`'BLEU on CPU:'` -> (`'BLEU'`, `'on CPU'`); `'(Tesla T4)'` -> (`''`, `'Tesla T4'`)."""
+    text = text.strip().strip(":=—–-").strip()
+    note: str | None = None
+    paren = _PAREN.search(text)
+    if paren:
+        note = paren[1].strip() or None
+        text = _PAREN.sub(" ", text).strip()
+    parts = re.split(r"(?:^|\s)(on|на|for|для)\s", text, maxsplit=1, flags=re.IGNORECASE)
+    if len(parts) == 3:
+        text = parts[0]
+        note = f"{parts[1]} {parts[2]}".strip() + (f"; {note}" if note else "")
+    return " ".join(text.strip(" :=,").split()), note
+
+
+def parse_quality(text: str, header: HeaderInfo | None) -> QualityCell:
+    """A quality cell with one or several named metrics."""
+    header_names = header.metrics if header else []
+    header_percent = header is not None and header.unit is not None and header.unit.dimension == "percent"
+    metrics: list[Metric] = []
+    issues: list[CellIssue] = []
+    previous: str | None = None
+    for segment in _SEGMENT_SPLIT.split(text):
+        if not segment.strip():
+            continue
+        numbers = list(_QUALITY_NUMBER.finditer(segment))
+        if not numbers:
+            issues.append(CellIssue(QUALITY_UNPARSEABLE, {"text": " ".join(segment.split())}))
+            continue
+        before = segment[: numbers[0].start()]
+        prefix_style = bool(_clean_name(before)[0])
+        for index, number in enumerate(numbers):
+            end = numbers[index + 1].start() if index + 1 < len(numbers) else len(segment)
+            start = numbers[index - 1].end() if index > 0 else 0
+            if prefix_style:
+                name, note = _clean_name(segment[start : number.start()])
+                if index == len(numbers) - 1:
+                    _, trailing = _clean_name(segment[number.end() : end])
+                    tail = segment[number.end() : end].strip()
+                    note = note or trailing or (tail or None)
+            else:
+                name, note = _clean_name(segment[number.end() : end])
+            if not name:
+                if previous is not None:
+                    name = previous
+                elif len(header_names) == 1:
+                    name = header_names[0]
+                else:
+                    value_text = " ".join(segment.split())
+                    names = ", ".join(header_names) if header_names else "no metric"
+                    issues.append(
+                        CellIssue(
+                            QUALITY_NO_NAME,
+                            {"text": value_text, "header": header.text if header else "", "names": names},
+                            suggestion=f"{header_names[0]}: {value_text}" if header_names else None,
+                        )
+                    )
+                    continue
+            value = parse_number(number["num"])
+            std = parse_number(number["std"]) if number["std"] else None
+            if not math.isfinite(value) or (std is not None and not math.isfinite(std)):
+                issues.append(CellIssue(CELL_NOT_FINITE, {"text": " ".join(segment.split())}))
+                continue
+            unit = "%" if number["pct"] or header_percent else None
+            metrics.append(
+                Metric(
+                    name=name,
+                    value=value,
+                    std=abs(std) if std is not None else None,
+                    unit=unit,
+                    note=note,
+                )
+            )
+            previous = name
+    return QualityCell(metrics, issues)
+
+
+def format_metric(metric: Metric) -> str:
+    """`Metric` in the course's writing: `WER: 0.031 ± 0.028`, `F1: 82.8%`."""
+    unit = metric.unit or ""
+    text = f"{metric.name}: {format_number(metric.value)}{unit}"
+    if metric.std is not None:
+        text += f" ± {format_number(metric.std)}{unit}"
+    return text
+
+
+__all__ = ["is_metric_name", "is_placeholder", "parse_quality", "parse_quantity"]

@@ -1,0 +1,206 @@
+"""Settings of a course repository: `validator.toml` at its root, or `[tool.validator]` in pyproject.toml.
+
+Defaults fit the course as published, so a course needs no file at all. Every key is documented in
+README.md ("Configuration"); unknown keys are errors, so a typo is never silently ignored.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class ConfigError(Exception):
+    """The configuration file cannot be read or is not valid."""
+
+    def __init__(self, path: Path, message: str, line: int | None = None, column: int | None = None):
+        self.path, self.line, self.column = path, line, column
+        where = f"{path}" + (f":{line}" if line else "") + (f":{column}" if column else "")
+        super().__init__(f"{where}: {message}")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TableConfig(_Section):
+    #: Headings (case-insensitive substrings) under which the comparison table stands.
+    heading: list[str] = Field(
+        default_factory=lambda: [
+            "Таблица сравнения",
+            "Comparison table",
+            "Comparison of compression methods",
+        ]
+    )
+    #: Extra header aliases: canonical field -> header texts, added to the built-in table.
+    aliases: dict[str, list[str]] = Field(default_factory=dict)
+    #: Extra cell texts meaning "not measured", added to the built-in ones (`-`, `N/A`, ...).
+    placeholders: list[str] = Field(default_factory=list)
+    #: A table is a comparison table when this many of its headers are recognized fields.
+    min_fields: int = 3
+
+    @field_validator("aliases")
+    @classmethod
+    def _known_fields(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        from validator.model import FIELDS
+
+        unknown = sorted(set(value) - set(FIELDS))
+        if unknown:
+            raise ValueError(f"unknown field(s) {unknown}; known: {list(FIELDS)}")
+        return value
+
+
+RuleSeverity = Literal["error", "warning", "off"]
+
+
+class RulesConfig(_Section):
+    """What `validator diff` enforces."""
+
+    #: Regex over the PR title; the named group `team` is the team.
+    title_pattern: str = r"^\s*(?P<team>[\w.\-]+)\s+HW-?\s*(?P<homework>\d+)\b"
+    #: Folder of the course repository that holds `<team>/bench.toml`.
+    submissions_dir: str = "submissions"
+    #: Method cells that mean "the uncompressed original" (case-insensitive).
+    original_methods: list[str] = Field(
+        default_factory=lambda: ["Оригинал", "Original", "FP32", "baseline", "Базовая", "Исходная"]
+    )
+    #: A CPU run's RAM below this fraction of the weights size is implausible.
+    ram_fraction_min: float = 0.5
+    #: The hardware assumed for the roofline when a cell names none (a key of the GPU table).
+    default_gpu: str | None = None
+    #: Extra GPUs for the roofline: name -> memory bandwidth in GB/s.
+    gpu_bandwidth_gbs: dict[str, float] = Field(default_factory=dict)
+    #: Per-rule severity: a plausibility rule code -> error | warning | off.
+    severity: dict[str, RuleSeverity] = Field(default_factory=dict)
+
+    @field_validator("title_pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            pattern = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from exc
+        if "team" not in pattern.groupindex:
+            raise ValueError("needs a named group (?P<team>...)")
+        return value
+
+
+class BenchConfig(_Section):
+    """How `validator bench` runs a submission."""
+
+    timeout_s: float = 600.0
+    memory_limit_mb: int = 8192
+    warmup: int = 2
+    repeats: int = 5
+    #: Torch intra-op threads in the child; 0 means the number of CPU cores.
+    threads: int = 0
+    #: Bytes of the child's stdout/stderr kept for the report.
+    output_limit_bytes: int = 64 * 1024
+
+
+class Tolerance(_Section):
+    #: Relative tolerance (0.05 = ±5%).
+    relative: float | None = None
+    #: Absolute tolerance, in the field's unit (percentage points for a % metric).
+    absolute: float | None = None
+    #: For hardware-dependent fields: verified within claimed ×/÷ factor.
+    factor: float | None = None
+
+
+def _default_tolerances() -> dict[str, Tolerance]:
+    return {
+        "weights_size": Tolerance(relative=0.05),
+        "quality": Tolerance(relative=0.02),
+        "quality_percent": Tolerance(absolute=0.5),
+        "cpu_speed": Tolerance(factor=2.0),
+        "gpu_speed": Tolerance(factor=2.0),
+        "ram": Tolerance(factor=2.0),
+        "vram": Tolerance(factor=2.0),
+        "ratio": Tolerance(relative=0.2),
+    }
+
+
+class CompareConfig(_Section):
+    """How `validator verify` judges a claim against a measurement."""
+
+    tolerances: dict[str, Tolerance] = Field(default_factory=_default_tolerances)
+
+    @field_validator("tolerances")
+    @classmethod
+    def _merge_defaults(cls, value: dict[str, Tolerance]) -> dict[str, Tolerance]:
+        merged = _default_tolerances()
+        unknown = sorted(set(value) - set(merged))
+        if unknown:
+            raise ValueError(f"unknown tolerance(s) {unknown}; known: {sorted(merged)}")
+        merged.update(value)
+        return merged
+
+
+class GithubConfig(_Section):
+    #: The login whose comment we edit; we never touch anyone else's.
+    comment_author: str = "github-actions[bot]"
+    #: The label a maintainer adds to re-run on the GPU runner.
+    gpu_label: str = "gpu-rerun"
+
+
+class Config(_Section):
+    #: Language of messages and reports: "en" or "ru".
+    language: Literal["en", "ru"] = "en"
+    #: The README holding the comparison table, relative to the course root.
+    readme: str = "README.md"
+    table: TableConfig = Field(default_factory=TableConfig)
+    rules: RulesConfig = Field(default_factory=RulesConfig)
+    bench: BenchConfig = Field(default_factory=BenchConfig)
+    compare: CompareConfig = Field(default_factory=CompareConfig)
+    github: GithubConfig = Field(default_factory=GithubConfig)
+
+
+def _key_line(text: str, key: str) -> int | None:
+    """The line where a key is written, so a validation error points at it."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith((key, f'"{key}"')) and "=" in stripped:
+            return number
+    return None
+
+
+def parse_config(data: dict[str, Any], path: Path, text: str = "") -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        location = ".".join(str(part) for part in first["loc"])
+        last = str(first["loc"][-1]) if first["loc"] else ""
+        raise ConfigError(path, f"{location}: {first['msg']}", _key_line(text, last)) from None
+
+
+def load_config(root: Path, explicit: Path | None = None) -> Config:
+    """Read the course's settings; defaults when it has none."""
+    candidates = [explicit] if explicit else [root / "validator.toml", root / "pyproject.toml"]
+    for path in candidates:
+        if path is None or not path.is_file():
+            if explicit is not None:
+                raise ConfigError(explicit, "no such file")
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+            data = tomllib.loads(text)
+        except UnicodeDecodeError as exc:
+            raise ConfigError(path, f"not UTF-8 ({exc.reason})") from None
+        except tomllib.TOMLDecodeError as exc:
+            match = re.search(r"line (\d+), column (\d+)", str(exc))
+            line, col = (int(match[1]), int(match[2])) if match else (None, None)
+            raise ConfigError(path, f"not valid TOML: {exc}", line, col) from None
+        except OSError as exc:
+            raise ConfigError(path, f"cannot read: {exc.strerror}") from None
+        if path.name == "pyproject.toml" and explicit is None:
+            section = data.get("tool", {}).get("validator")
+            if section is None:
+                continue
+            return parse_config(section, path, text)
+        return parse_config(data, path, text)
+    return Config()

@@ -1,0 +1,160 @@
+"""The one shared, versioned data model: quantities, rows, tables, problems.
+
+Every stage (check, diff, bench, verify, report, comment) speaks these types, and their JSON is the
+contract with the outside world. `SCHEMA_VERSION` changes whenever a fixed field changes meaning.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+#: Canonical units a quantity is normalized to (see `validator.units`).
+Unit = Literal["MB", "ms", "ms/token", "tokens/s", "samples/s"]
+#: Quality metrics keep their written scale: a percentage stays a percentage.
+MetricUnit = Literal["%"]
+
+
+#: Canonical fields of a comparison-table row, in the course's column order.
+FieldName = Literal[
+    "model", "method", "weights_size", "cpu_speed", "gpu_speed", "ram", "vram", "quality"
+]
+FIELDS: tuple[FieldName, ...] = (
+    "model", "method", "weights_size", "cpu_speed", "gpu_speed", "ram", "vram", "quality"
+)
+
+#: The fields holding one `Quantity`, in table order.
+QUANTITY_FIELDS: tuple[str, ...] = ("weights_size", "cpu_speed", "gpu_speed", "ram", "vram")
+#: The fields that hold hardware-dependent numbers.
+SPEED_FIELDS: tuple[str, ...] = ("cpu_speed", "gpu_speed")
+MEMORY_FIELDS: tuple[str, ...] = ("weights_size", "ram", "vram")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Quantity(_Model):
+    """A number with its spread, normalized to a canonical unit (the JSON `Q`)."""
+
+    value: float
+    std: float | None = None
+    unit: Unit
+    #: Free text that came with the number, e.g. the hardware in `31.9ms (Tesla T4)`.
+    note: str | None = None
+
+    @property
+    def is_throughput(self) -> bool:
+        """Higher is better for tokens/s and samples/s; lower for everything else."""
+        return self.unit in ("tokens/s", "samples/s")
+
+
+class Metric(_Model):
+    """One named quality number: `WER: 0.031+-0.028`, `82.8% F1`."""
+
+    name: str
+    value: float
+    std: float | None = None
+    unit: MetricUnit | None = None
+    note: str | None = None
+
+
+class Severity(StrEnum):
+    error = "error"
+    warning = "warning"
+
+
+class Problem(_Model):
+    """Something wrong with the input, kept as data and rendered by a reporter."""
+
+    line: int | None = None
+    column: int | None = None
+    severity: Severity
+    code: str
+    message: str
+    #: The corrected cell text, when one can be given.
+    suggestion: str | None = None
+    #: The file the line and column point into, when it is not the report's own `path`.
+    path: str | None = None
+    #: Values the message was built from, so a reporter can render it in another language.
+    params: dict[str, str] = Field(default_factory=dict)
+
+
+class CellSource(_Model):
+    """Where a cell stands in the file and how it was written."""
+
+    text: str
+    column: int
+
+
+class Row(_Model):
+    """One row of a comparison table, every number exact and normalized."""
+
+    line: int
+    model: str
+    method: str | None = None
+    weights_size: Quantity | None = None
+    cpu_speed: Quantity | None = None
+    gpu_speed: Quantity | None = None
+    ram: Quantity | None = None
+    vram: Quantity | None = None
+    quality: list[Metric] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    #: Field name -> the cell as written; lets the diff tell a rewording from a new number.
+    source: dict[str, CellSource] = Field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Rows are matched by (model, method), compared without case and spacing."""
+        return (row_key_part(self.model), row_key_part(self.method or ""))
+
+    def quantity(self, field: str) -> Quantity | None:
+        value = getattr(self, field)
+        assert value is None or isinstance(value, Quantity)
+        return value
+
+    def values(self) -> dict[str, object]:
+        """The row's numbers without its writing: equal values mean a format-only edit."""
+        data = self.model_dump(include={*QUANTITY_FIELDS, "quality"})
+        for field in QUANTITY_FIELDS:
+            if data.get(field):
+                data[field].pop("note", None)
+        for metric in data["quality"]:
+            metric.pop("note", None)
+        return data
+
+
+def row_key_part(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+class Table(_Model):
+    line: int
+    kind: Literal["comparison", "other"]
+    #: Canonical field per column, `None` for a column we do not recognize.
+    columns: list[str | None]
+    #: The header cells as written.
+    headers: list[str] = Field(default_factory=list)
+    rows: list[Row] = Field(default_factory=list)
+
+
+class CheckReport(_Model):
+    """What `validator check` returns for one file."""
+
+    schema_version: int = SCHEMA_VERSION
+    path: str
+    tables: list[Table] = Field(default_factory=list)
+    problems: list[Problem] = Field(default_factory=list)
+
+    @property
+    def comparison(self) -> Table | None:
+        """The course's comparison table: the first one recognized as such."""
+        return next((t for t in self.tables if t.kind == "comparison"), None)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity is Severity.error for p in self.problems)
