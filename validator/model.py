@@ -158,3 +158,119 @@ class CheckReport(_Model):
     @property
     def has_errors(self) -> bool:
         return any(p.severity is Severity.error for p in self.problems)
+
+
+# --- Runs: what the harness measured (`validator bench`) ---------------------------------------
+
+RunStatus = Literal["ok", "timeout", "oom", "error"]
+Device = Literal["cpu", "cuda"]
+
+
+class Environment(BaseModel):
+    """The hardware and software a run happened on, as the report shows it."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    cpu: str | None = None
+    cores: int | None = None
+    ram_mb: float | None = None
+    os: str | None = None
+    python: str | None = None
+    torch: str | None = None
+    transformers: str | None = None
+    threads: int | None = None
+    gpu: str | None = None
+    gpu_driver: str | None = None
+    gpu_memory_mb: float | None = None
+
+
+class RunResult(BaseModel):
+    """One declared run, re-run and measured by the harness (one element of `validator bench`'s `runs`).
+
+    The harness (`bench/`) may add detail fields; these are the fixed ones.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    model: str
+    method: str
+    status: RunStatus
+    device: Device = "cpu"
+    weights_size: Quantity | None = None
+    cpu_speed: Quantity | None = None
+    gpu_speed: Quantity | None = None
+    ram: Quantity | None = None
+    vram: Quantity | None = None
+    quality: list[Metric] = Field(default_factory=list)
+    error: str | None = None
+    samples: int = 0
+    repeats: int = 0
+
+    def quantity(self, field: str) -> Quantity | None:
+        value = getattr(self, field, None)
+        return value if isinstance(value, Quantity) else None
+
+
+class BenchReport(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    schema_version: int = SCHEMA_VERSION
+    runs: list[RunResult] = Field(default_factory=list)
+    environment: Environment = Field(default_factory=Environment)
+
+
+# --- Verification: claimed versus verified (`validator verify`) -------------------------------
+
+Verdict = Literal["verified", "mismatch", "unverified"]
+RowStatus = Literal["ok", "timeout", "oom", "error", "no-manifest", "skipped"]
+
+
+class Check(_Model):
+    """One claimed number set against the number we measured."""
+
+    field: str
+    claimed: Quantity | Metric | None = None
+    verified: Quantity | Metric | None = None
+    verdict: Verdict
+    note: str = ""
+
+
+class RowVerification(_Model):
+    line: int | None = None
+    model: str
+    method: str | None = None
+    status: RowStatus
+    checks: list[Check] = Field(default_factory=list)
+    #: The child's message and traceback tail when the run failed.
+    log_tail: str | None = None
+    #: The row rewritten with verified numbers, in the course format, ready to paste.
+    corrected_row: str | None = None
+
+
+class RatioCheck(_Model):
+    """Compressed over original, claimed versus verified on one runner: hardware cancels out."""
+
+    model: str
+    method: str
+    baseline_method: str
+    field: str
+    claimed: float | None = None
+    verified: float | None = None
+    verdict: Verdict
+    note: str = ""
+
+
+class VerifyReport(_Model):
+    """The input of the PR comment; validated again when read back (it crosses a trust boundary)."""
+
+    schema_version: int = SCHEMA_VERSION
+    verdict: Literal["pass", "fail"]
+    base: str | None = None
+    head: str | None = None
+    pr: int | None = None
+    team: str | None = None
+    device: Device = "cpu"
+    rows: list[RowVerification] = Field(default_factory=list)
+    ratios: list[RatioCheck] = Field(default_factory=list)
+    problems: list[Problem] = Field(default_factory=list)
+    environment: Environment = Field(default_factory=Environment)

@@ -1,0 +1,170 @@
+"""A team's declared submission: `submissions/<team>/bench.toml`, read with tomllib, checked by pydantic.
+
+```toml
+team = "ml_masters"
+[[run]]                           # one per table row the team claims
+model = "openai/whisper-small"    # equals the row's model cell
+method = "Оригинал"               # equals the row's method cell
+entry = "bench.py:Submission"     # file:class, relative to this folder
+task = "speech-recognition"       # generic | text-generation | speech-recognition | classification
+data = "data/eval.jsonl"          # one JSON object a line: {"input": ..., "reference": ...}
+weights = "weights/"              # optional: files or folder whose bytes are the weights size
+batch_size = 1                    # optional
+```
+
+Every path must stay inside the team's folder: the manifest is student input.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path, PurePosixPath
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from validator.model import row_key_part
+
+Task = Literal["generic", "text-generation", "speech-recognition", "classification"]
+MANIFEST_NAME = "bench.toml"
+
+
+class ManifestError(Exception):
+    """A manifest that cannot be read or is not valid, with the file and line to fix."""
+
+    def __init__(self, path: Path, message: str, line: int | None = None, column: int | None = None):
+        self.path, self.message, self.line, self.column = path, message, line, column
+        where = str(path) + (f":{line}" if line else "") + (f":{column}" if line and column else "")
+        super().__init__(f"{where}: {message}")
+
+
+def _relative(value: str) -> str:
+    path = PurePosixPath(value.replace("\\", "/"))
+    if path.is_absolute() or ".." in path.parts or not value.strip():
+        raise ValueError(f"{value!r} must be a path relative to the team's folder, without '..'")
+    return value
+
+
+class RunSpec(BaseModel):
+    """One `[[run]]`: a table row the team claims and how to re-run it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = Field(min_length=1)
+    method: str = Field(min_length=1)
+    entry: str
+    task: Task = "generic"
+    data: str
+    weights: str | None = None
+    batch_size: int = Field(default=1, ge=1, le=4096)
+    #: Line of the `[[run]]` header in bench.toml (filled by the loader).
+    line: int | None = None
+
+    @field_validator("entry")
+    @classmethod
+    def _entry(cls, value: str) -> str:
+        file, sep, name = value.partition(":")
+        if not sep or not file.endswith(".py") or not name.isidentifier():
+            raise ValueError(f"{value!r} must be 'file.py:ClassName'")
+        _relative(file)
+        return value
+
+    @field_validator("data", "weights")
+    @classmethod
+    def _paths(cls, value: str | None) -> str | None:
+        return None if value is None else _relative(value)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Matched against table rows by (model, method), like `validator.model.Row.key`."""
+        return (row_key_part(self.model), row_key_part(self.method))
+
+    @property
+    def entry_file(self) -> str:
+        return self.entry.partition(":")[0]
+
+    @property
+    def entry_class(self) -> str:
+        return self.entry.partition(":")[2]
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    team: str = Field(min_length=1)
+    runs: list[RunSpec] = Field(alias="run", min_length=1)
+    #: The team's folder; every relative path of the manifest is inside it.
+    folder: Path = Path()
+
+    def resolve(self, relative: str) -> Path:
+        """A manifest path made absolute, refusing anything that leaves the team's folder."""
+        root = self.folder.resolve()
+        path = (root / relative).resolve()
+        if not path.is_relative_to(root):
+            raise ManifestError(self.folder / MANIFEST_NAME, f"{relative!r} leaves the team's folder")
+        return path
+
+    def find(self, model: str, method: str | None) -> RunSpec | None:
+        key = (row_key_part(model), row_key_part(method or ""))
+        return next((run for run in self.runs if run.key == key), None)
+
+
+def _run_lines(text: str) -> list[int]:
+    return [n for n, line in enumerate(text.splitlines(), start=1) if re.match(r"\s*\[\[\s*run\s*\]\]", line)]
+
+
+def _key_line(text: str, key: str, after: int) -> int | None:
+    for n, line in enumerate(text.splitlines()[after - 1 :] if after else text.splitlines(), start=after or 1):
+        if re.match(rf"\s*{re.escape(key)}\s*=", line):
+            return n
+    return None
+
+
+def parse_manifest(text: str, path: Path) -> Manifest:
+    """Parse bench.toml text; `path` is used for the folder and for error messages."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+), column (\d+)", str(exc))
+        raise ManifestError(
+            path, f"not valid TOML: {exc}", int(match[1]) if match else None, int(match[2]) if match else None
+        ) from None
+    if isinstance(data.get("run"), dict):
+        raise ManifestError(path, "`run` must be an array of tables: write `[[run]]`, not `[run]`")
+    run_lines = _run_lines(text)
+    runs = data.get("run")
+    if isinstance(runs, list):
+        for index, run in enumerate(runs):
+            if isinstance(run, dict) and index < len(run_lines):
+                run["line"] = run_lines[index]
+    try:
+        return Manifest.model_validate({**data, "folder": path.parent})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = [str(part) for part in first["loc"]]
+        line = None
+        if len(loc) >= 2 and loc[0] == "run" and loc[1].isdigit() and int(loc[1]) < len(run_lines):
+            start = run_lines[int(loc[1])]
+            line = _key_line(text, loc[2], start) if len(loc) > 2 else start
+            where = f"[[run]] #{int(loc[1]) + 1}" + (f", `{loc[2]}`" if len(loc) > 2 else "")
+        else:
+            line = _key_line(text, loc[0], 0) if loc else None
+            where = f"`{'.'.join(loc)}`" if loc else "manifest"
+        message = first["msg"].removeprefix("Value error, ")
+        raise ManifestError(path, f"{where}: {message}", line) from None
+
+
+def load_manifest(path: Path) -> Manifest:
+    """Read `submissions/<team>/bench.toml` (or the folder holding it)."""
+    if path.is_dir():
+        path = path / MANIFEST_NAME
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ManifestError(path, "no such file") from None
+    except UnicodeDecodeError as exc:
+        raise ManifestError(path, f"not UTF-8 ({exc.reason})") from None
+    except OSError as exc:
+        raise ManifestError(path, f"cannot read ({exc.strerror})") from None
+    return parse_manifest(text, path)
