@@ -9,7 +9,6 @@ newlines. A number is never guessed: with no unit in the cell and none in the he
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Iterable
@@ -114,9 +113,13 @@ _DIMENSION_WORDS = {
     "sample_rate": "a sample rate (samples/s)",
     "percent": "a percentage",
 }
-_KNOWN_UNIT_SPELLINGS = sorted(
-    {*SIZE_UNITS, *TIME_UNITS, "tokens/s", "tokens/sec", "samples/s", "ms/token", "sec/token", "%"}
-)
+_SPELLINGS_BY_FIELD: dict[str, list[str]] = {
+    **dict.fromkeys(("weights_size", "ram", "vram"), sorted(SIZE_UNITS)),
+    **dict.fromkeys(
+        ("cpu_speed", "gpu_speed"),
+        sorted({*TIME_UNITS, "tokens/s", "tokens/sec", "samples/s", "ms/token", "sec/token"}),
+    ),
+}
 
 
 @dataclass
@@ -206,7 +209,10 @@ def parse_quantity(text: str, field_name: str, header: HeaderInfo | None) -> Qua
     if unit_text is not None:
         written = spec = parse_unit(unit_text)
         if spec is None:
-            close = difflib.get_close_matches(unit_text.casefold(), _KNOWN_UNIT_SPELLINGS, n=1, cutoff=0.6)
+            import difflib  # only when a unit is wrong
+
+            spellings = _SPELLINGS_BY_FIELD.get(field_name, [])
+            close = difflib.get_close_matches(unit_text.casefold(), spellings, n=1, cutoff=0.6)
             suggestion = f"{number_text} {close[0]}" if close else None
             issues.append(
                 CellIssue(

@@ -4,7 +4,6 @@ Defaults fit the course as published, so a course needs no file at all. Every ke
 README.md ("Configuration"); unknown keys are errors, so a typo is never silently ignored.
 """
 
-from __future__ import annotations
 
 import re
 import tomllib
@@ -24,7 +23,7 @@ class ConfigError(Exception):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class TableConfig(_Section):
@@ -112,15 +111,16 @@ class Tolerance(_Section):
 
 
 def _default_tolerances() -> dict[str, Tolerance]:
+    build = Tolerance.model_construct
     return {
-        "weights_size": Tolerance(relative=0.05),
-        "quality": Tolerance(relative=0.02),
-        "quality_percent": Tolerance(absolute=0.5),
-        "cpu_speed": Tolerance(factor=2.0),
-        "gpu_speed": Tolerance(factor=2.0),
-        "ram": Tolerance(factor=2.0),
-        "vram": Tolerance(factor=2.0),
-        "ratio": Tolerance(relative=0.2),
+        "weights_size": build(relative=0.05),
+        "quality": build(relative=0.02),
+        "quality_percent": build(absolute=0.5),
+        "cpu_speed": build(factor=2.0),
+        "gpu_speed": build(factor=2.0),
+        "ram": build(factor=2.0),
+        "vram": build(factor=2.0),
+        "ratio": build(relative=0.2),
     }
 
 
@@ -152,11 +152,11 @@ class Config(_Section):
     language: Literal["en", "ru"] = "en"
     #: The README holding the comparison table, relative to the course root.
     readme: str = "README.md"
-    table: TableConfig = Field(default_factory=TableConfig)
-    rules: RulesConfig = Field(default_factory=RulesConfig)
-    bench: BenchConfig = Field(default_factory=BenchConfig)
-    compare: CompareConfig = Field(default_factory=CompareConfig)
-    github: GithubConfig = Field(default_factory=GithubConfig)
+    table: TableConfig = Field(default_factory=TableConfig.model_construct)
+    rules: RulesConfig = Field(default_factory=RulesConfig.model_construct)
+    bench: BenchConfig = Field(default_factory=BenchConfig.model_construct)
+    compare: CompareConfig = Field(default_factory=CompareConfig.model_construct)
+    github: GithubConfig = Field(default_factory=GithubConfig.model_construct)
 
 
 def _key_line(text: str, key: str) -> int | None:
@@ -203,4 +203,4 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
                 continue
             return parse_config(section, path, text)
         return parse_config(data, path, text)
-    return Config()
+    return Config.model_construct()  # the defaults are valid by construction; skip building validators

@@ -4,7 +4,6 @@ Every stage (check, diff, bench, verify, report, comment) speaks these types, an
 contract with the outside world. `SCHEMA_VERSION` changes whenever a fixed field changes meaning.
 """
 
-from __future__ import annotations
 
 from enum import StrEnum
 from typing import Literal
@@ -35,7 +34,7 @@ MEMORY_FIELDS: tuple[str, ...] = ("weights_size", "ram", "vram")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Quantity(_Model):
@@ -169,7 +168,7 @@ Device = Literal["cpu", "cuda"]
 class Environment(BaseModel):
     """The hardware and software a run happened on, as the report shows it."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
 
     cpu: str | None = None
     cores: int | None = None
@@ -190,7 +189,7 @@ class RunResult(BaseModel):
     The harness (`bench/`) may add detail fields; these are the fixed ones.
     """
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
 
     model: str
     method: str
@@ -212,7 +211,7 @@ class RunResult(BaseModel):
 
 
 class BenchReport(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
 
     schema_version: int = SCHEMA_VERSION
     runs: list[RunResult] = Field(default_factory=list)

@@ -6,6 +6,7 @@ splitting the row's own source line on its unescaped pipes, the same way the GFM
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -101,9 +102,12 @@ ROW_DUPLICATE = define(
 )
 
 _HTML_BREAK = re.compile(r"<\s*/?\s*br\s*/?\s*>", re.IGNORECASE)
-# Mac Roman renderings of UTF-8 lead bytes for Cyrillic (Р, С, Ð, Ñ...) followed by a continuation.
-_MOJIBAKE_HINT = re.compile("[–—][†°¢£§•¶ß®©™´¨≠ÆØ∞±≤≥¥µ∂∑∏π∫ªºΩæø¿¡¬√ƒ≈∆«»…ÀÃÕŒœ“”‘’÷◊ÿŸ⁄€‹›ﬁﬂ‡·‚„‰ÂÊÁËÈÍÎÏÌÓÔÒÚÛÙıˆ˜¯˘˙˚¸˝˛ˇ]")
-_MD = MarkdownIt("commonmark", {"html": True}).enable("table")
+
+
+@functools.cache
+def _markdown() -> MarkdownIt:
+    # Built on first use: `validator check` pays for nothing it does not run.
+    return MarkdownIt("commonmark", {"html": True}).enable("table")
 
 
 @dataclass
@@ -113,6 +117,20 @@ class Source:
     text: str
     lines: list[str]
     problems: list[Problem] = field(default_factory=list)
+
+
+def _repair_mojibake(text: str) -> str | None:
+    """UTF-8 that was once read as Mac Roman and saved again (the course seed is): undo it.
+
+    Only when the round trip is exact and yields Cyrillic, so real text is never touched.
+    """
+    if "\u2013" not in text and "\u2014" not in text:  # '–'/'—' render UTF-8 lead bytes 0xD0/0xD1
+        return None
+    try:
+        repaired = text.encode("mac_roman").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return None
+    return repaired if any("\u0400" <= char <= "\u04ff" for char in repaired) else None
 
 
 def decode(data: bytes) -> Source:
@@ -131,16 +149,12 @@ def decode(data: bytes) -> Source:
     if "\x00" in text:
         problems.append(NUL_BYTES.at(None, count=text.count("\x00")))
         text = text.replace("\x00", "\ufffd")
-    hint = _MOJIBAKE_HINT.search(text)
-    if hint and not re.search("[а-яА-Я]", text):
-        try:
-            repaired = text.encode("mac_roman").decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            pass
-        else:
-            line = text.count("\n", 0, hint.start()) + 1
-            problems.append(ENCODING_MOJIBAKE.at(line, None, sample=hint[0]))
-            text = repaired
+    repaired = _repair_mojibake(text)
+    if repaired is not None:
+        first = next(i for i, char in enumerate(text) if ord(char) > 127)
+        line = text.count("\n", 0, first) + 1
+        problems.append(ENCODING_MOJIBAKE.at(line, None, sample=text[first : first + 2]))
+        text = repaired
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return Source(text, text.split("\n"), problems)
 
@@ -261,7 +275,7 @@ def read_tables(source: Source, config: TableConfig, aliases: AliasTable | None 
 ]:
     """Every table of the document, each row read into the data model, with problems."""
     aliases = aliases or AliasTable.build(config.aliases)
-    tokens = _MD.parse(source.text)
+    tokens = _markdown().parse(source.text)
     raw_tables, others = _collect_tables(tokens)
     tables: list[Table] = []
     problems: list[Problem] = []

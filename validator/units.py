@@ -153,10 +153,7 @@ def format_number(value: float) -> str:
     """Shortest faithful writing: 1280.0 -> '1280', 0.0005 -> '0.0005', 5888.802734 -> '5888.802734'."""
     if not math.isfinite(value):
         return str(value)
-    text = format(value, ".10g")
-    if "e" in text:
-        return text
-    return text
+    return format(value, ".12g")
 
 
 def format_quantity(q: Quantity, *, with_std: bool = True, with_note: bool = False) -> str:
