@@ -110,7 +110,9 @@ def test_pr09_precision_recall_f1() -> None:
     row = _row(CORPUS / "pr-09" / "head__README.md", 69)
     assert row.vram == Quantity(value=539, unit="MB")
     assert [(m.name, m.value) for m in row.quality] == [
-        ("precision", 0.8474), ("recall", 0.8342), ("f1-score", 0.8239)
+        ("precision", 0.8474),
+        ("recall", 0.8342),
+        ("f1-score", 0.8239),
     ]
 
 
@@ -118,7 +120,10 @@ def test_pr10_four_rows_with_placeholders() -> None:
     table = check_file(CORPUS / "pr-10" / "head__README.md").comparison
     assert table is not None
     assert [(r.line, r.method) for r in table.rows] == [
-        (9, "Оригинал"), (10, "Quantized Float16"), (11, "Quantized INT8"), (12, "Pruning")
+        (9, "Оригинал"),
+        (10, "Quantized Float16"),
+        (11, "Quantized INT8"),
+        (12, "Pruning"),
     ]
     int8 = table.rows[2]
     assert int8.weights_size == Quantity(value=424, unit="MB")

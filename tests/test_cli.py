@@ -39,12 +39,24 @@ def test_json_format_follows_the_contract() -> None:
     assert set(table) >= {"line", "kind", "columns", "rows"}
     row = table["rows"][0]
     assert set(row) >= {
-        "line", "model", "method", "weights_size", "cpu_speed", "gpu_speed", "ram", "vram", "quality", "notes"
+        "line",
+        "model",
+        "method",
+        "weights_size",
+        "cpu_speed",
+        "gpu_speed",
+        "ram",
+        "vram",
+        "quality",
+        "notes",
     }
     assert row["weights_size"] == {"value": 420.0, "std": None, "unit": "MB", "note": None}
     problem = data["problems"][0]
     assert {k: problem[k] for k in ("line", "column", "severity", "code")} == {
-        "line": 5, "column": 17, "severity": "error", "code": "cell-no-unit"
+        "line": 5,
+        "column": 17,
+        "severity": "error",
+        "code": "cell-no-unit",
     }
 
 
@@ -91,7 +103,10 @@ def test_real_process_has_no_traceback() -> None:
     """One run through a real interpreter, as CI and students run it."""
     proc = subprocess.run(
         [sys.executable, "-m", "validator", "check", str(CORPUS / "pr-07" / "head__README.md")],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr

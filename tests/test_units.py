@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from validator.headers import HeaderInfo
 from validator.cell import parse_quantity
+from validator.headers import HeaderInfo
 from validator.units import SIZE_UNITS, TIME_UNITS, format_quantity, parse_unit
 
 SIZE_SPELLINGS = {
@@ -21,7 +21,10 @@ LATENCY_SPELLINGS = {
     1.0: ["ms", "мс", "msec", "milliseconds", "ms/sample"],
     1000.0: ["s", "sec", "seconds", "с", "сек", "seconds/text", "сек/сэмпл", "sec/image", "s/it"],
 }
-TOKEN_LATENCY_SPELLINGS = {1.0: ["ms/token", "мс/токен"], 1000.0: ["sec/token", "sec/tokens", "s/token", "сек/токен"]}
+TOKEN_LATENCY_SPELLINGS = {
+    1.0: ["ms/token", "мс/токен"],
+    1000.0: ["sec/token", "sec/tokens", "s/token", "сек/токен"],
+}
 TOKEN_RATE_SPELLINGS = {1.0: ["tokens/s", "tokens/sec", "tok/s", "токенов/сек", "t/s", "tokens per second"]}
 SAMPLE_RATE_SPELLINGS = {1.0: ["samples/s", "samples/sec", "it/s", "img/s", "FPS"]}
 
@@ -107,7 +110,7 @@ def test_any_latency_spelling_normalizes_to_ms(
 @given(value=st.floats(min_value=0, max_value=1e4, allow_nan=False), written=st.sampled_from(LATENCY))
 def test_header_unit_equals_cell_unit(value: float, written: tuple[float, str]) -> None:
     """A unit in the header means exactly what the same unit in the cell means."""
-    factor, unit = written
+    _, unit = written
     spec = parse_unit(unit)
     assert spec is not None
     header = HeaderInfo(text=f"Время CPU ({unit})", field="cpu_speed", unit=spec)
@@ -117,7 +120,9 @@ def test_header_unit_equals_cell_unit(value: float, written: tuple[float, str]) 
 
 
 def test_format_quantity_round_trips_through_the_grammar() -> None:
-    q = parse_quantity("0.42+-0.0005", "cpu_speed", HeaderInfo("", "cpu_speed", parse_unit("tokens/sec"))).value
+    q = parse_quantity(
+        "0.42+-0.0005", "cpu_speed", HeaderInfo("", "cpu_speed", parse_unit("tokens/sec"))
+    ).value
     assert q is not None
     text = format_quantity(q)
     assert text == "0.42 ± 0.0005 tokens/s"

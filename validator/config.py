@@ -4,7 +4,6 @@ Defaults fit the course as published, so a course needs no file at all. Every ke
 README.md ("Configuration"); unknown keys are errors, so a typo is never silently ignored.
 """
 
-
 import re
 import tomllib
 from pathlib import Path

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Literal
 
 from validator.metrics import is_metric_name
@@ -68,7 +69,7 @@ class HeaderInfo:
     field: str | None
     unit: UnitSpec | None = None
     device: Device | None = None
-    metrics: list[str] = field(default_factory=list)
+    metrics: list[str] = dataclass_field(default_factory=list)
 
 
 @dataclass
@@ -80,8 +81,8 @@ class AliasTable:
     @classmethod
     def build(cls, extra: Mapping[str, Sequence[str]] | None = None) -> AliasTable:
         by_text: dict[str, str] = {}
-        for name, aliases in DEFAULT_ALIASES.items():
-            for alias in aliases:
+        for name, defaults in DEFAULT_ALIASES.items():
+            for alias in defaults:
                 by_text[normalize_header(alias)] = name
         for alias in SPEED_ALIASES:
             for word, device in _DEVICE_WORDS.items():

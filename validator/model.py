@@ -4,7 +4,6 @@ Every stage (check, diff, bench, verify, report, comment) speaks these types, an
 contract with the outside world. `SCHEMA_VERSION` changes whenever a fixed field changes meaning.
 """
 
-
 from enum import StrEnum
 from typing import Literal
 
@@ -19,11 +18,16 @@ MetricUnit = Literal["%"]
 
 
 #: Canonical fields of a comparison-table row, in the course's column order.
-FieldName = Literal[
-    "model", "method", "weights_size", "cpu_speed", "gpu_speed", "ram", "vram", "quality"
-]
+FieldName = Literal["model", "method", "weights_size", "cpu_speed", "gpu_speed", "ram", "vram", "quality"]
 FIELDS: tuple[FieldName, ...] = (
-    "model", "method", "weights_size", "cpu_speed", "gpu_speed", "ram", "vram", "quality"
+    "model",
+    "method",
+    "weights_size",
+    "cpu_speed",
+    "gpu_speed",
+    "ram",
+    "vram",
+    "quality",
 )
 
 #: The fields holding one `Quantity`, in table order.

@@ -13,9 +13,18 @@ from validator.model import CheckReport, Problem, Severity
 from validator.problems import localized
 
 _LABEL = {
-    "en": {"error": "error", "warning": "warning", "fix": "suggested", "summary": "{e} error(s), {w} warning(s)"},
-    "ru": {"error": "ошибка", "warning": "предупреждение", "fix": "исправление",
-           "summary": "ошибок: {e}, предупреждений: {w}"},
+    "en": {
+        "error": "error",
+        "warning": "warning",
+        "fix": "suggested",
+        "summary": "{e} error(s), {w} warning(s)",
+    },
+    "ru": {
+        "error": "ошибка",
+        "warning": "предупреждение",
+        "fix": "исправление",
+        "summary": "ошибок: {e}, предупреждений: {w}",
+    },
 }
 
 

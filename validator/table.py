@@ -30,10 +30,10 @@ from validator.problems import define
 
 ENCODING_INVALID = define(
     "encoding-invalid", "error",
-    "the file is not valid UTF-8 (first bad byte at line {line}, column {column}); it was read with "
+    "the file is not valid UTF-8 (first bad byte at line {bad_line}, column {bad_column}); it was read with "
     "replacement characters, save it as UTF-8",
-    "файл не в кодировке UTF-8 (первый неверный байт: строка {line}, столбец {column}); он прочитан с "
-    "заменой символов, сохраните его в UTF-8",
+    "файл не в кодировке UTF-8 (первый неверный байт: строка {bad_line}, столбец {bad_column}); "
+    "он прочитан с заменой символов, сохраните его в UTF-8",
 )
 ENCODING_MOJIBAKE = define(
     "encoding-mojibake", "warning",
@@ -144,7 +144,7 @@ def decode(data: bytes) -> Source:
         before = data[: exc.start]
         line = before.count(b"\n") + 1
         column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
-        problems.append(ENCODING_INVALID.at(line, column, line=line, column=column))
+        problems.append(ENCODING_INVALID.at(line, column, bad_line=line, bad_column=column))
         text = data.decode("utf-8", "replace")
     if "\x00" in text:
         problems.append(NUL_BYTES.at(None, count=text.count("\x00")))
@@ -325,7 +325,9 @@ def _read_table(
         read = info.field is not None
         if info.field is None:
             problems.append(
-                HEADER_UNKNOWN.at(raw.line, header_column(index), header=info.text, example="Размер весов (MB)")
+                HEADER_UNKNOWN.at(
+                    raw.line, header_column(index), header=info.text, example="Размер весов (MB)"
+                )
             )
         elif info.field != "quality" and info.field in first_of:
             read = False
@@ -362,7 +364,9 @@ def _read_table(
             continue
         if row.key in seen:
             problems.append(
-                ROW_DUPLICATE.at(line_number, 1, model=row.model, method=row.method or "-", first=seen[row.key])
+                ROW_DUPLICATE.at(
+                    line_number, 1, model=row.model, method=row.method or "-", first=seen[row.key]
+                )
             )
         seen.setdefault(row.key, line_number)
         pending.extend((line_number, col, cell, f) for col, cell, f in missing_units)
