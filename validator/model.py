@@ -273,6 +273,8 @@ class VerifyReport(_Model):
     pr: int | None = None
     team: str | None = None
     device: Device = "cpu"
+    #: The README the problems' lines point into.
+    readme: str = "README.md"
     rows: list[RowVerification] = Field(default_factory=list)
     ratios: list[RatioCheck] = Field(default_factory=list)
     problems: list[Problem] = Field(default_factory=list)

@@ -1,0 +1,226 @@
+"""Claimed versus verified: the comparison policy, as plain functions over the shared data model.
+
+- Hardware-independent (weights size, quality): within a tolerance -> `verified`, else `mismatch`.
+- Hardware-dependent (CPU/GPU speed, RAM, VRAM): claims come from students' laptops and Colab, the
+  re-run from a CI runner, so absolute numbers are judged in a wide band (a factor), and the ratio of a
+  compressed row over its original, claimed versus measured on one runner, is judged tightly: the
+  runner's speed cancels out of a ratio. GPU numbers stay `unverified` unless the run had a GPU.
+Every tolerance comes from `CompareConfig.tolerances`; there is no other copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from validator.config import CompareConfig, Tolerance
+from validator.metrics import metric_key
+from validator.model import (
+    QUANTITY_FIELDS,
+    Check,
+    Device,
+    Metric,
+    Quantity,
+    RatioCheck,
+    Row,
+    RunResult,
+    Unit,
+    Verdict,
+)
+from validator.units import format_number
+
+#: Units that measure the same thing as reciprocals of each other (batch 1): ms <-> samples/s.
+_RECIPROCAL: dict[Unit, Unit] = {
+    "ms": "samples/s",
+    "samples/s": "ms",
+    "ms/token": "tokens/s",
+    "tokens/s": "ms/token",
+}
+HARDWARE_FIELDS = ("cpu_speed", "gpu_speed", "ram", "vram")
+GPU_FIELDS = ("gpu_speed", "vram")
+
+
+def convert(quantity: Quantity, unit: Unit) -> Quantity | None:
+    """Express a quantity in another unit of the same measurement; `None` when that means nothing."""
+    if quantity.unit == unit:
+        return quantity
+    if _RECIPROCAL.get(quantity.unit) != unit or quantity.value <= 0:
+        return None
+    value = 1000.0 / quantity.value
+    std = None if quantity.std is None else 1000.0 * quantity.std / quantity.value**2
+    return Quantity(value=value, std=std, unit=unit, note=quantity.note)
+
+
+def within(claimed: float, verified: float, tolerance: Tolerance) -> bool:
+    """Whether a verified number agrees with a claim under one tolerance."""
+    if tolerance.factor is not None:
+        if claimed <= 0 or verified <= 0:
+            return claimed == verified
+        return 1 / tolerance.factor <= verified / claimed <= tolerance.factor
+    allowed = 0.0
+    if tolerance.relative is not None:
+        allowed = max(allowed, tolerance.relative * abs(claimed))
+    if tolerance.absolute is not None:
+        allowed = max(allowed, tolerance.absolute)
+    return abs(verified - claimed) <= allowed
+
+
+def describe(tolerance: Tolerance) -> str:
+    if tolerance.factor is not None:
+        return f"within ×/÷{format_number(tolerance.factor)}"
+    parts = []
+    if tolerance.relative is not None:
+        parts.append(f"±{format_number(tolerance.relative * 100)}%")
+    if tolerance.absolute is not None:
+        parts.append(f"±{format_number(tolerance.absolute)}")
+    return "within " + " or ".join(parts)
+
+
+def check_quantity(
+    field: str,
+    claimed: Quantity | None,
+    verified: Quantity | None,
+    config: CompareConfig,
+    device: Device,
+) -> Check | None:
+    """One quantity field; `None` when there is neither a claim nor a measurement."""
+    if claimed is None and verified is None:
+        return None
+    if field in GPU_FIELDS and device != "cuda":
+        return Check(
+            field=field, claimed=claimed, verdict="unverified", note="the re-run had no GPU"
+        )
+    if verified is None:
+        return Check(field=field, claimed=claimed, verdict="unverified", note="not measured")
+    if claimed is None:
+        return Check(
+            field=field, verified=verified, verdict="unverified", note="no claim: suggested value"
+        )
+    shown = convert(verified, claimed.unit)
+    if shown is None:
+        return Check(
+            field=field,
+            claimed=claimed,
+            verified=verified,
+            verdict="unverified",
+            note=f"{claimed.unit} and {verified.unit} do not compare",
+        )
+    tolerance = config.tolerances[field]
+    verdict: Verdict = "verified" if within(claimed.value, shown.value, tolerance) else "mismatch"
+    note = describe(tolerance)
+    if field in HARDWARE_FIELDS:
+        note += " (different hardware)"
+    return Check(field=field, claimed=claimed, verified=shown, verdict=verdict, note=note)
+
+
+def _on_claimed_scale(claimed: Metric, verified: Metric) -> Metric:
+    """Measured metrics are fractions; a claim written in % is compared in %."""
+    if claimed.unit == "%" and verified.unit is None:
+        std = None if verified.std is None else verified.std * 100
+        return Metric(name=verified.name, value=verified.value * 100, std=std, unit="%")
+    if claimed.unit is None and verified.unit == "%":
+        std = None if verified.std is None else verified.std / 100
+        return Metric(name=verified.name, value=verified.value / 100, std=std)
+    return verified
+
+
+def check_metric(claimed: Metric, measured: Sequence[Metric], config: CompareConfig) -> Check:
+    field = f"quality.{claimed.name}"
+    match = next((m for m in measured if metric_key(m.name) == metric_key(claimed.name)), None)
+    if match is None:
+        return Check(
+            field=field, claimed=claimed, verdict="unverified", note="the harness does not measure it"
+        )
+    shown = _on_claimed_scale(claimed, match)
+    tolerance = config.tolerances["quality_percent" if claimed.unit == "%" else "quality"]
+    verdict: Verdict = "verified" if within(claimed.value, shown.value, tolerance) else "mismatch"
+    return Check(field=field, claimed=claimed, verified=shown, verdict=verdict, note=describe(tolerance))
+
+
+def check_row(row: Row, run: RunResult, config: CompareConfig) -> list[Check]:
+    """Every claim of a row against its run; measured numbers without a claim become suggestions."""
+    checks: list[Check] = []
+    for field in QUANTITY_FIELDS:
+        check = check_quantity(field, row.quantity(field), run.quantity(field), config, run.device)
+        if check is not None:
+            checks.append(check)
+    claimed_keys = {metric_key(m.name) for m in row.quality}
+    for metric in row.quality:
+        checks.append(check_metric(metric, run.quality, config))
+    for metric in run.quality:
+        if metric_key(metric.name) not in claimed_keys:
+            checks.append(
+                Check(
+                    field=f"quality.{metric.name}",
+                    verified=metric,
+                    verdict="unverified",
+                    note="no claim: suggested value",
+                )
+            )
+    return checks
+
+
+def _ratio(compressed: Quantity | None, original: Quantity | None) -> float | None:
+    if compressed is None or original is None:
+        return None
+    same = convert(original, compressed.unit)
+    if same is None or same.value <= 0:
+        return None
+    return compressed.value / same.value
+
+
+def check_ratios(
+    pairs: Sequence[tuple[Row, RunResult]],
+    is_original: Callable[[str | None], bool],
+    config: CompareConfig,
+    device: Device,
+) -> list[RatioCheck]:
+    """Compressed over original for each model that has both, claimed versus measured on one runner."""
+    tolerance = config.tolerances["ratio"]
+    results: list[RatioCheck] = []
+    by_model: dict[str, list[tuple[Row, RunResult]]] = {}
+    for row, run in pairs:
+        by_model.setdefault(row.key[0], []).append((row, run))
+    for group in by_model.values():
+        original = next(((r, run) for r, run in group if is_original(r.method)), None)
+        if original is None:
+            continue
+        base_row, base_run = original
+        for row, run in group:
+            if row is base_row or run.status != "ok" or base_run.status != "ok":
+                continue
+            for field in HARDWARE_FIELDS:
+                if field in GPU_FIELDS and device != "cuda":
+                    continue
+                claimed_c, claimed_o = row.quantity(field), base_row.quantity(field)
+                claimed = _ratio(claimed_c, claimed_o)
+                if claimed is None:
+                    continue
+                # Measure in the claim's unit, so a ratio of times is never set against one of rates.
+                unit = claimed_c.unit if claimed_c else None
+                measured_c = run.quantity(field)
+                measured_o = base_run.quantity(field)
+                if unit is not None and measured_c is not None:
+                    measured_c = convert(measured_c, unit)
+                verified = _ratio(measured_c, measured_o)
+                if verified is None:
+                    results.append(
+                        RatioCheck(
+                            model=row.model, method=row.method or "", baseline_method=base_row.method or "",
+                            field=field, claimed=claimed, verdict="unverified", note="not measured",
+                        )
+                    )
+                    continue
+                ok = within(claimed, verified, tolerance)
+                results.append(
+                    RatioCheck(
+                        model=row.model,
+                        method=row.method or "",
+                        baseline_method=base_row.method or "",
+                        field=field,
+                        claimed=claimed,
+                        verified=verified,
+                        verdict="verified" if ok else "mismatch",
+                        note=describe(tolerance),
+                    )
+                )
+    return results

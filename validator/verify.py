@@ -1,0 +1,336 @@
+"""`validator verify`: re-run the declared submission of each new or changed row, and judge every claim.
+
+Two entry points share one core: `verify_pull_request` (a base and a head revision: the rows the PR
+adds or changes) and `verify_readme` (no git: every row that a manifest declares, for a maintainer
+auditing the whole table). Each declared run is executed once, even when a ratio check needs the
+team's original row too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.manifest import MANIFEST_NAME, Manifest, ManifestError, RunSpec, load_manifest
+from validator.cell import format_metric
+from validator.check import check_file
+from validator.compare import check_ratios, check_row
+from validator.config import Config
+from validator.model import (
+    QUANTITY_FIELDS,
+    Check,
+    Device,
+    Environment,
+    Metric,
+    Problem,
+    Quantity,
+    Row,
+    RowVerification,
+    RunResult,
+    Table,
+    VerifyReport,
+)
+from validator.problems import define, sort_key
+from validator.units import format_quantity
+
+ROW_NO_MANIFEST = define(
+    "row-no-manifest", "error",
+    "no submission declares the row ({model}, {method}): add a [[run]] with this model and method to "
+    "{folder}/<team>/bench.toml so it can be re-run",
+    "ни одна посылка не объявляет строку ({model}, {method}): добавьте [[run]] с этой моделью и методом "
+    "в {folder}/<команда>/bench.toml, чтобы её можно было перезапустить",
+)
+RUN_FAILED = define(
+    "run-failed", "error",
+    "the re-run of ({model}, {method}) ended as `{status}`: {error}",
+    "перезапуск ({model}, {method}) завершился со статусом `{status}`: {error}",
+)
+CLAIM_MISMATCH = define(
+    "claim-mismatch", "error",
+    "({model}, {method}) claims {field} = {claimed}, the re-run measured {verified} ({note})",
+    "({model}, {method}) заявляет {field} = {claimed}, перезапуск намерил {verified} ({note})",
+)
+MANIFEST_INVALID = define(
+    "manifest-invalid", "error",
+    "{message}",
+    "{message}",
+)
+
+#: Runs one declared submission; the harness by default, a fake in tests of this module's logic.
+Runner = Callable[[Manifest, RunSpec, Device, Config], RunResult]
+
+
+def harness_runner(manifest: Manifest, run: RunSpec, device: Device, config: Config) -> RunResult:
+    from bench.runner import run_submission  # the harness pulls in psutil and friends: only here
+
+    return run_submission(manifest, run, device=device, config=config.bench)
+
+
+def harness_environment(device: Device) -> Environment:
+    from bench.trackers.environment import collect_environment
+
+    return collect_environment(device)
+
+
+def is_original(method: str | None, config: Config) -> bool:
+    """`Оригинал`, `Original`, `FP32 (Baseline)`...: the uncompressed row a ratio is taken over."""
+    from validator.rules import is_original as rule
+
+    return rule(method, config.rules)
+
+
+@dataclass
+class Submissions:
+    """Every manifest of the course, and what reading them found."""
+
+    manifests: list[Manifest]
+    problems: list[Problem]
+
+    def find(self, row: Row) -> tuple[Manifest, RunSpec] | None:
+        for manifest in self.manifests:
+            run = manifest.find(row.model, row.method)
+            if run is not None:
+                return manifest, run
+        return None
+
+
+def discover_submissions(root: Path, config: Config) -> Submissions:
+    folder = root / config.rules.submissions_dir
+    manifests: list[Manifest] = []
+    problems: list[Problem] = []
+    for path in sorted(folder.glob(f"*/{MANIFEST_NAME}")) if folder.is_dir() else []:
+        try:
+            manifests.append(load_manifest(path))
+        except ManifestError as exc:
+            problems.append(
+                MANIFEST_INVALID.at(
+                    exc.line, exc.column, path=str(path.relative_to(root)), message=exc.message
+                )
+            )
+    return Submissions(manifests, problems)
+
+
+def corrected_row(table: Table, row: Row, checks: Sequence[Check]) -> str:
+    """The row in the course format with mismatches corrected and missing numbers filled in.
+
+    Numbers that were verified, or that cannot be checked here, stay as the team wrote them.
+    """
+    replace = {c.field: c.verified for c in checks if c.verdict == "mismatch" or c.claimed is None}
+    cells: list[str] = []
+    quality_done = False
+    for index, field in enumerate(table.columns):
+        source = row.source.get(field) if field else None
+        text = source.text if source else ""
+        if field in QUANTITY_FIELDS:
+            value = replace.get(field)
+            if isinstance(value, Quantity):
+                text = format_quantity(value)
+        elif field == "quality" and not quality_done:
+            quality_done = True
+            metrics = []
+            for claim in row.quality:
+                value = replace.get(f"quality.{claim.name}")
+                metric = value if isinstance(value, Metric) else claim
+                metrics.append(format_metric(metric.model_copy(update={"name": claim.name})))
+            claimed = {f"quality.{m.name}" for m in row.quality}
+            for key, value in replace.items():
+                if key.startswith("quality.") and key not in claimed and isinstance(value, Metric):
+                    metrics.append(format_metric(value))
+            text = "<br>".join(metrics) if metrics else text
+        elif field is None and index < len(table.headers):
+            note = next((n for n in row.notes if n.startswith(f"{table.headers[index]}: ")), None)
+            text = note.split(": ", 1)[1] if note else ""
+        cells.append(" ".join(text.split()).replace("|", "\\|"))
+    return "| " + " | ".join(cells) + " |"
+
+
+def _plan(
+    targets: Sequence[Row], all_rows: Sequence[Row], submissions: Submissions, config: Config
+) -> list[tuple[Row, Manifest, RunSpec]]:
+    """The runs to execute: each target row, plus its model's original row for the ratio checks."""
+    plan: list[tuple[Row, Manifest, RunSpec]] = []
+    seen: set[tuple[str, tuple[str, str]]] = set()
+    wanted = list(targets)
+    for row in targets:
+        if is_original(row.method, config):
+            continue
+        original = next(
+            (r for r in all_rows if r.key[0] == row.key[0] and is_original(r.method, config)), None
+        )
+        if original is not None:
+            wanted.append(original)
+    for row in wanted:
+        found = submissions.find(row)
+        if found is None:
+            continue
+        manifest, run = found
+        key = (manifest.team, run.key)
+        if key not in seen:
+            seen.add(key)
+            plan.append((row, manifest, run))
+    return plan
+
+
+def verify_rows(
+    targets: Sequence[Row],
+    table: Table,
+    root: Path,
+    *,
+    device: Device,
+    config: Config,
+    problems: Sequence[Problem] = (),
+    runner: Runner = harness_runner,
+    environment: Environment | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> VerifyReport:
+    """Re-run and judge the target rows of a table whose course repository is at `root`."""
+    submissions = discover_submissions(root, config)
+    found = [*problems, *submissions.problems]
+    results: dict[tuple[str, str], RunResult] = {}
+    for row, manifest, run in _plan(targets, table.rows, submissions, config):
+        if progress:
+            progress(f"running {manifest.team}: {run.model} · {run.method}")
+        results[row.key] = runner(manifest, run, device, config)
+
+    verified_rows: list[RowVerification] = []
+    pairs: list[tuple[Row, RunResult]] = []
+    for row in targets:
+        result = results.get(row.key)
+        if result is None:
+            found.append(
+                ROW_NO_MANIFEST.at(
+                    row.line, 1, model=row.model, method=row.method or "-",
+                    folder=config.rules.submissions_dir,
+                )
+            )
+            verified_rows.append(
+                RowVerification(line=row.line, model=row.model, method=row.method, status="no-manifest")
+            )
+            continue
+        if result.status != "ok":
+            error = (result.error or "").strip().splitlines()
+            found.append(
+                RUN_FAILED.at(
+                    row.line, 1, model=row.model, method=row.method or "-", status=result.status,
+                    error=error[-1] if error else "no message",
+                )
+            )
+            verified_rows.append(
+                RowVerification(
+                    line=row.line, model=row.model, method=row.method, status=result.status,
+                    log_tail=_log_tail(result),
+                )
+            )
+            continue
+        checks = check_row(row, result, config.compare)
+        for check in checks:
+            if check.verdict == "mismatch":
+                found.append(
+                    CLAIM_MISMATCH.at(
+                        row.line, row.source[check.field].column if check.field in row.source else 1,
+                        model=row.model, method=row.method or "-", field=check.field,
+                        claimed=_shown(check.claimed), verified=_shown(check.verified), note=check.note,
+                    )
+                )
+        pairs.append((row, result))
+        verified_rows.append(
+            RowVerification(
+                line=row.line, model=row.model, method=row.method, status="ok", checks=checks,
+                corrected_row=corrected_row(table, row, checks),
+            )
+        )
+    for row in table.rows:  # originals run only for the ratios still belong in them
+        if row.key in results and all(row is not r for r, _ in pairs) and results[row.key].status == "ok":
+            pairs.append((row, results[row.key]))
+    ratios = check_ratios(pairs, lambda method: is_original(method, config), config.compare, device)
+    mismatched = any(r.verdict == "mismatch" for r in ratios) or any(
+        c.verdict == "mismatch" for r in verified_rows for c in r.checks
+    )
+    errors = any(p.severity.value == "error" for p in found)
+    return VerifyReport(
+        verdict="fail" if mismatched or errors else "pass",
+        device=device,
+        rows=verified_rows,
+        ratios=ratios,
+        problems=sorted(found, key=sort_key),
+        environment=environment or harness_environment(device),
+    )
+
+
+def _shown(value: Quantity | Metric | None) -> str:
+    if isinstance(value, Quantity):
+        return format_quantity(value)
+    if isinstance(value, Metric):
+        return format_metric(value)
+    return "-"
+
+
+def _log_tail(result: RunResult, lines: int = 40) -> str | None:
+    text = "\n".join(part for part in (result.error, getattr(result, "log_tail", None)) if part)
+    return "\n".join(text.splitlines()[-lines:]) or None
+
+
+def verify_readme(
+    readme: Path,
+    *,
+    root: Path | None = None,
+    device: Device,
+    config: Config,
+    runner: Runner = harness_runner,
+    environment: Environment | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> VerifyReport:
+    """Audit a whole table without git: every row that some manifest declares is re-run."""
+    root = root or readme.parent
+    report = check_file(readme, config)
+    table = report.comparison
+    if table is None:
+        return VerifyReport(
+            verdict="fail", device=device, problems=report.problems, readme=str(readme),
+            environment=environment or harness_environment(device),
+        )
+    submissions = discover_submissions(root, config)
+    targets = [row for row in table.rows if submissions.find(row) is not None]
+    audited = verify_rows(
+        targets, table, root, device=device, config=config, problems=report.problems, runner=runner,
+        environment=environment, progress=progress,
+    )
+    return audited.model_copy(update={"readme": str(readme)})
+
+
+def verify_pull_request(
+    repo: Path,
+    base: str,
+    head: str,
+    *,
+    title: str | None,
+    device: Device,
+    config: Config,
+    readme: str | None = None,
+    runner: Runner = harness_runner,
+    environment: Environment | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> VerifyReport:
+    """The rows a PR adds or changes (not those only rewritten), re-run from the checked-out head.
+
+    Raises `validator.git.CannotReadRevision` when a revision cannot be read (a usage error).
+    """
+    from validator.diff import diff_revisions
+
+    readme = readme or config.readme
+    diff = diff_revisions(repo, base, head, title=title, readme=readme, config=config)
+    targets = [*diff.added, *(c.after for c in diff.changed if not c.format_only)]
+    table = diff.head_table
+    if table is None:
+        return VerifyReport(
+            verdict="fail", base=diff.base, head=diff.head, team=diff.team, device=device,
+            problems=diff.problems, environment=environment or harness_environment(device),
+        )
+    report = verify_rows(
+        targets, table, repo, device=device, config=config, problems=diff.problems, runner=runner,
+        environment=environment, progress=progress,
+    )
+    return report.model_copy(
+        update={"base": diff.base, "head": diff.head, "team": diff.team, "readme": readme}
+    )
