@@ -9,6 +9,7 @@ import click
 
 from validator import __version__
 from validator.cli.check import check
+from validator.cli.diff import diff
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,3 +19,4 @@ def main() -> None:
 
 
 main.add_command(check)
+main.add_command(diff)
