@@ -432,7 +432,7 @@ def _check_roofline(row: Row, config: RulesConfig) -> Iterable[Problem]:
             row.line,
             _column(row, "gpu_speed"),
             rate=_num(rate),
-            weights_gb=_num(weights_gb),
+            weights_gb=format_number(round(weights_gb, 3)),
             needed=_num(needed),
             bandwidth=_num(gpu.bandwidth_gbs),
             gpu=gpu.name,
