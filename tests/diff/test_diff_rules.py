@@ -17,7 +17,9 @@ from .gitrepo import BERT, BERT_INT8, readme
 EMPTY = check_bytes(b"# nothing yet\n", "README.md")
 
 
-def problems_of(*rows: str, config: RulesConfig | None = None, base_rows: tuple[str, ...] = ()) -> list[Problem]:
+def problems_of(
+    *rows: str, config: RulesConfig | None = None, base_rows: tuple[str, ...] = ()
+) -> list[Problem]:
     """Rule problems (ownership aside) of a PR that adds `rows` to a table holding `base_rows`."""
     base = check_bytes(readme(*base_rows).encode(), "README.md") if base_rows else EMPTY
     head = check_bytes(readme(*base_rows, *rows).encode(), "README.md")
@@ -32,9 +34,19 @@ def codes(problems: list[Problem]) -> list[str]:
 ROW = "| {model} | {method} | {size} | {cpu} | {gpu} | {ram} | {vram} | {quality} |"
 
 
-def row(model: str = "m/model", method: str = "Оригинал", size: str = "711Mb", cpu: str = "-", gpu: str = "-",
-        ram: str = "-", vram: str = "-", quality: str = "0.495 Accuracy") -> str:
-    return ROW.format(model=model, method=method, size=size, cpu=cpu, gpu=gpu, ram=ram, vram=vram, quality=quality)
+def row(
+    model: str = "m/model",
+    method: str = "Оригинал",
+    size: str = "711Mb",
+    cpu: str = "-",
+    gpu: str = "-",
+    ram: str = "-",
+    vram: str = "-",
+    quality: str = "0.495 Accuracy",
+) -> str:
+    return ROW.format(
+        model=model, method=method, size=size, cpu=cpu, gpu=gpu, ram=ram, vram=vram, quality=quality
+    )
 
 
 # --- vram-below-weights ----------------------------------------------------------------------------
@@ -44,7 +56,8 @@ def test_vram_below_weights_with_a_gpu_time_is_refused() -> None:
     # pr-04: VRAM 9.32 MB for a 327.32 MB model run on a GPU.
     pr04 = row(size="327.32Mb", gpu="5.95ms", vram="9.32Mb")
     (problem,) = problems_of(pr04)
-    assert problem.code == "vram-below-weights" and problem.severity is Severity.warning
+    assert problem.code == "vram-below-weights"
+    assert problem.severity is Severity.warning
     assert problem.message == (
         "a GPU time is claimed (5.95 ms), but VRAM 9.32 MB < 0.9 × weights 327.32 MB = 294.59 MB: "
         "the weights alone do not fit"
@@ -84,7 +97,9 @@ def test_a_compressed_row_without_an_original_is_refused() -> None:
 
 def test_a_compressed_row_with_its_original_is_allowed() -> None:
     assert problems_of(row(method="Pruning"), base_rows=(row(),)) == []
-    assert problems_of(row(method="FP32 (Baseline)", size="7022 MB"), row(method="Prune", size="4915 MB")) == []
+    assert (
+        problems_of(row(method="FP32 (Baseline)", size="7022 MB"), row(method="Prune", size="4915 MB")) == []
+    )
 
 
 def test_original_methods_are_configurable() -> None:
@@ -112,7 +127,12 @@ def test_a_size_that_contradicts_the_method_is_refused() -> None:
 
 @pytest.mark.parametrize(
     ("method", "size"),
-    [("Quantized INT8", "424 MB"), ("Quantized Float16", "665 MB"), ("GPTQ (4-bit)", "170 MB"), ("Pruning", "1.3 GB")],
+    [
+        ("Quantized INT8", "424 MB"),
+        ("Quantized Float16", "665 MB"),
+        ("GPTQ (4-bit)", "170 MB"),
+        ("Pruning", "1.3 GB"),
+    ],
 )
 def test_a_size_that_fits_the_method_is_allowed(method: str, size: str) -> None:
     assert problems_of(row(model="dslim/bert-large-NER", method=method, size=size), base_rows=(BERT,)) == []
@@ -249,7 +269,8 @@ def test_the_title_pattern_is_configurable() -> None:
 )
 def test_find_gpu(note: str, name: str, bandwidth: float) -> None:
     gpu = find_gpu(note)
-    assert gpu is not None and (gpu.name, gpu.bandwidth_gbs) == (name, bandwidth)
+    assert gpu is not None
+    assert (gpu.name, gpu.bandwidth_gbs) == (name, bandwidth)
 
 
 def test_find_gpu_ignores_other_words() -> None:

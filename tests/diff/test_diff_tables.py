@@ -25,8 +25,10 @@ def test_added_changed_removed_and_reordering() -> None:
     change = diff.changed[0]
     assert change.fields == ["ram"]
     assert not change.format_only
-    assert change.before.ram is not None and change.before.ram.value == 203.06
-    assert change.after.ram is not None and change.after.ram.value == 410.5
+    assert change.before.ram is not None
+    assert change.before.ram.value == 203.06
+    assert change.after.ram is not None
+    assert change.after.ram.value == 410.5
     assert change.after.line == 8  # moved to the top of the table: a line of the head file
 
 
@@ -51,13 +53,16 @@ def test_a_base_without_a_table_adds_every_head_row() -> None:
     diff = diff_tables(base, head)
     assert diff.base_table is None
     assert [r.line for r in diff.added] == [8, 9]
-    assert diff.changed == [] and diff.removed == []
+    assert diff.changed == []
+    assert diff.removed == []
 
 
 def test_duplicate_keys_pair_up_in_order() -> None:
     base = report(readme(BERT, BERT))
     head = report(readme(BERT, BERT.replace("2.7Gb", "2.9Gb")))
     diff = diff_tables(base, head)
-    assert diff.added == [] and diff.removed == []
+    assert diff.added == []
+    assert diff.removed == []
     (change,) = diff.changed
-    assert change.fields == ["ram"] and change.after.line == 9
+    assert change.fields == ["ram"]
+    assert change.after.line == 9
