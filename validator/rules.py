@@ -83,19 +83,21 @@ ROW_NOT_DECLARED = define(
 ROW_CHANGED_NOT_OWNED = define(
     "row-changed-not-owned",
     "error",
-    "row ({model}, {method}) is not team {team!r}'s, but its {fields} changed",
+    "row ({model}, {method}) is not declared by team {team!r}, but its {fields} changed",
     "строка ({model}, {method}) не принадлежит команде {team!r}, но в ней изменено: {fields}",
 )
 ROW_REFORMATTED_NOT_OWNED = define(
     "row-reformatted-not-owned",
     "warning",
-    "row ({model}, {method}) is not team {team!r}'s, but the writing of its {fields} changed (same numbers)",
+    "row ({model}, {method}) is not declared by team {team!r}, but the writing of its {fields} changed "
+    "(same numbers)",
     "строка ({model}, {method}) не принадлежит команде {team!r}, но переписаны ячейки {fields} (числа те же)",
 )
 ROW_REMOVED_NOT_OWNED = define(
     "row-removed-not-owned",
     "error",
-    "row ({model}, {method}) (line {base_line} of the base) was removed, but it is not team {team!r}'s",
+    "row ({model}, {method}) (line {base_line} of the base) was removed, "
+    "but team {team!r} does not declare it",
     "удалена строка ({model}, {method}) (строка {base_line} базовой версии), но она не принадлежит "
     "команде {team!r}",
 )
@@ -447,7 +449,7 @@ def _check_copied(row: Row, table: Table, config: RulesConfig) -> Iterable[Probl
         if other is row or row_key_part(other.model) == row_key_part(row.model):
             continue
         theirs = _numbers(other)
-        shared = sorted(set(mine) & set(theirs))
+        shared = [name for name in mine if name in theirs]  # in the table's column order
         if len(shared) >= config.copied_min_values and all(mine[f] == theirs[f] for f in shared):
             values = ", ".join(
                 f"{field.removeprefix('quality:')} {format_number(mine[field])}" for field in shared
