@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bench.manifest import Manifest, ManifestError, parse_manifest
 from validator.check import check_bytes
 from validator.config import Config, ConfigError, parse_config
-from validator.git import read_blob, resolve
+from validator.git import CannotReadRevision, read_blob, resolve
 from validator.model import FIELDS, QUANTITY_FIELDS, CheckReport, Problem, Row, Table
 from validator.problems import localized, sort_key
 from validator.reporters import github_annotation, problem_line, summary_line
@@ -157,8 +157,11 @@ def diff_revisions(
 ) -> DiffReport:
     """Diff README at two commits and apply every rule; raises `CannotReadRevision` (exit 2)."""
     base_sha, head_sha = resolve(repo, base), resolve(repo, head)
-    base_report = check_bytes(read_blob(repo, base_sha, readme) or b"", readme, config)
-    head_report = check_bytes(read_blob(repo, head_sha, readme) or b"", readme, config)
+    base_data, head_data = read_blob(repo, base_sha, readme), read_blob(repo, head_sha, readme)
+    if base_data is None and head_data is None:
+        raise CannotReadRevision(f"{readme} exists neither at {base} nor at {head}")
+    base_report = check_bytes(base_data or b"", readme, config)
+    head_report = check_bytes(head_data or b"", readme, config)
     diff = diff_tables(base_report, head_report)
     team = team_from_title(title, config.rules) if title is not None else None
     manifest = read_manifest(repo, head_sha, manifest_path(team, config.rules)) if team else None

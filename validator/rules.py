@@ -242,12 +242,16 @@ def ownership_problems(
 
     `manifest` is the team's manifest at the head commit: read, unreadable (its error) or absent (None).
     """
+    touched = bool(diff.added or diff.changed or diff.removed)
     if title is None:
-        return [NO_TITLE.at(None)]
+        return [NO_TITLE.at(None)] if touched else []
     team = team_from_title(title, config)
     if team is None:
-        return [TITLE_NO_TEAM.at(None, title=title)]
+        shown = title if len(title) <= 120 else title[:120] + "…"
+        return [TITLE_NO_TEAM.at(None, title=shown)]
     where = manifest_path(team, config)
+    if not touched:
+        return []  # a PR that leaves the table alone needs no manifest to be judged here
     if manifest is None:
         return [MANIFEST_MISSING.at(None, path=where, manifest=where, team=team)]
     if isinstance(manifest, ManifestError):

@@ -266,3 +266,20 @@ def test_settings_are_read_from_the_base_revision(repo: Repo) -> None:
     code, output = cli(repo, "--base", "HEAD", "--head", "HEAD")
     assert code == 2
     assert "no_such_key" in output
+
+
+def test_a_pr_that_leaves_the_table_alone_needs_no_manifest(repo: Repo) -> None:
+    repo.commit({"notebook.py": "print(1)\n"})
+    assert run_diff(repo).problems == []
+    assert run_diff(repo, title=None).problems == []
+    assert codes(run_diff(repo, title="x" * 500)) == ["title-no-team"]
+    assert run_diff(repo, title="x" * 500).problems[0].params["title"] == "x" * 120 + "…"
+
+
+def test_a_readme_missing_on_both_sides_is_an_io_error(repo: Repo) -> None:
+    repo.commit({"notebook.py": "print(1)\n"})
+    with pytest.raises(CannotReadRevision, match=r"docs/TABLE\.md exists neither"):
+        diff_revisions(repo.path, "HEAD~1", "HEAD", title=None, readme="docs/TABLE.md", config=Config())
+    code, output = cli(repo, "--base", "HEAD~1", "--head", "HEAD", "--readme", "docs/TABLE.md")
+    assert code == 2
+    assert "exists neither" in output
