@@ -64,6 +64,9 @@ class DiffReport(BaseModel):
     problems: list[Problem] = Field(default_factory=list)
     #: The README the problem lines point into (the head's); not part of the JSON.
     path: str = Field(default="README.md", exclude=True)
+    #: The comparison tables read at each side, for the stages that go on from here (verify); not in the JSON.
+    base_table: Table | None = Field(default=None, exclude=True)
+    head_table: Table | None = Field(default=None, exclude=True)
 
     @property
     def has_errors(self) -> bool:
@@ -175,6 +178,8 @@ def diff_revisions(
         removed=diff.removed,
         problems=sorted([*head_report.problems, *problems], key=sort_key),
         path=readme,
+        base_table=diff.base_table,
+        head_table=diff.head_table,
     )
 
 

@@ -66,8 +66,10 @@ def resolve(repo: Path, rev: str) -> str:
     if not rev or rev.startswith("-") or "\x00" in rev:
         raise RevisionIsMissing(f"{rev!r} is not a revision")
     inside = _git(repo, "rev-parse", "--is-inside-work-tree")
-    if inside.returncode != 0 and b"not a git repository" in inside.stderr:
-        raise NotAGitRepository(f"{repo}: not a git repository")
+    if inside.returncode != 0:
+        # Git's own reason: "not a git repository", or "detected dubious ownership" in a CI container.
+        reason = _stderr(inside).removeprefix("fatal: ") or "not a git repository"
+        raise NotAGitRepository(f"{repo}: {reason}")
     result = _git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
     if result.returncode != 0:
         shallow = _git(repo, "rev-parse", "--is-shallow-repository").stdout.strip() == b"true"

@@ -59,6 +59,9 @@ def test_adding_declared_rows_is_allowed(repo: Repo) -> None:
     assert [r.line for r in report.added] == [10, 11]
     assert report.problems == []
     assert report.head == repo.git("rev-parse", "HEAD")
+    assert report.head_table is not None
+    assert [r.line for r in report.head_table.rows] == [8, 9, 10, 11]  # for verify; not in the JSON
+    assert "head_table" not in report.model_dump()
     assert len(report.base or "") == 40
 
 
