@@ -51,7 +51,7 @@ MANIFEST_MISSING = define(
     "у команды {team!r} нет манифеста {manifest} в головном коммите: ни одна строка ей не принадлежит",
 )
 MANIFEST_INVALID = define(
-    "manifest-invalid",
+    "manifest-not-valid",
     "error",
     "the manifest is not valid: {reason}",
     "манифест некорректен: {reason}",

@@ -158,7 +158,7 @@ def test_a_missing_invalid_or_mismatched_manifest_is_refused(repo: Repo) -> None
         {MANIFEST: 'team = "ml_masters"\n\n[[run]]\nmodel = "m"\nmethod = "x"\nentry = "bench"\ndata = "d"\n'}
     )
     (invalid,) = run_diff(repo, base="HEAD~2").problems
-    assert (invalid.code, invalid.path, invalid.line) == ("manifest-invalid", MANIFEST, 6)
+    assert (invalid.code, invalid.path, invalid.line) == ("manifest-not-valid", MANIFEST, 6)
     repo.commit({MANIFEST: manifest("someone_else", [("dslim/bert-large-NER", "Оригинал")])})
     assert codes(run_diff(repo, base="HEAD~3")) == ["manifest-team-mismatch"]
 
