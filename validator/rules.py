@@ -353,7 +353,7 @@ def _check_memory(row: Row, config: RulesConfig) -> Iterable[Problem]:
     weights = row.weights_size
     if weights is None or weights.value <= 0:
         return
-    if row.gpu_speed is not None and row.vram is not None:
+    if row.gpu_speed is not None and row.gpu_speed.value > 0 and row.vram is not None:
         limit = config.vram_fraction_min * weights.value
         if row.vram.value < limit:
             yield VRAM_BELOW_WEIGHTS.at(
@@ -365,7 +365,7 @@ def _check_memory(row: Row, config: RulesConfig) -> Iterable[Problem]:
                 weights=format_quantity(weights, with_std=False),
                 limit=_num(limit),
             )
-    if row.cpu_speed is not None and row.ram is not None:
+    if row.cpu_speed is not None and row.cpu_speed.value > 0 and row.ram is not None:
         limit = config.ram_fraction_min * weights.value
         if row.ram.value < limit:
             yield RAM_BELOW_WEIGHTS.at(
@@ -380,8 +380,8 @@ def _check_memory(row: Row, config: RulesConfig) -> Iterable[Problem]:
 
 
 def _check_original(row: Row, table: Table, config: RulesConfig) -> Iterable[Problem]:
-    if is_original(row.method, config):
-        return
+    if row.method is None or is_original(row.method, config):
+        return  # a table without a method column cannot tell an original from a compressed row
     originals = _originals(table, row.model, config)
     if not originals:
         yield NO_ORIGINAL_ROW.at(

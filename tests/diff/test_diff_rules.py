@@ -277,3 +277,18 @@ def test_find_gpu_ignores_other_words() -> None:
     assert find_gpu("GPT4 on a laptop") is None
     assert find_gpu(None) is None
     assert BERT_INT8  # the fixture rows parse (used by other tests)
+
+
+def test_a_zero_time_placeholder_claims_no_run() -> None:
+    # The course template writes `0.0ms` for "not measured yet".
+    assert problems_of(row(size="327.32Mb", cpu="0.0ms", gpu="0.0ms", ram="9Mb", vram="9.32Mb")) == []
+
+
+def test_a_table_without_a_method_column_has_no_compressed_rows() -> None:
+    header = "| Model | Size (MB) | GPU time (ms) | VRAM (MB) |\n|---|---|---|---|"
+    text = readme("| team/a | 100 | 5 | 120 |", "| team/b | 50 | 4 | 60 |", header=header)
+    head = check_bytes(text.encode(), "README.md")
+    assert head.comparison is not None
+    assert head.comparison.rows[0].method is None
+    found = apply_rules(diff_tables(EMPTY, head), title=None, manifest=None, config=RulesConfig())
+    assert codes(found) == ["ownership-unchecked"]
