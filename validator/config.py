@@ -67,7 +67,13 @@ class RulesConfig(_Section):
         default_factory=lambda: ["Оригинал", "Original", "FP32", "baseline", "Базовая", "Исходная"]
     )
     #: A CPU run's RAM below this fraction of the weights size is implausible.
-    ram_fraction_min: float = 0.5
+    ram_fraction_min: float = Field(default=0.5, ge=0)
+    #: A GPU run's VRAM below this fraction of the weights size is implausible (below 1: rounding).
+    vram_fraction_min: float = Field(default=0.9, ge=0)
+    #: How far a compressed row's weights size may stray from the method's share of the original (0.5 = ±50%).
+    size_tolerance: float = Field(default=0.5, ge=0)
+    #: Rows sharing at least this many equal non-zero numbers, and no different one, are copies.
+    copied_min_values: int = Field(default=3, ge=1)
     #: The hardware assumed for the roofline when a cell names none (a key of the GPU table).
     default_gpu: str | None = None
     #: Extra GPUs for the roofline: name -> memory bandwidth in GB/s.
@@ -84,6 +90,16 @@ class RulesConfig(_Section):
             raise ValueError(f"not a valid regular expression: {exc}") from exc
         if "team" not in pattern.groupindex:
             raise ValueError("needs a named group (?P<team>...)")
+        return value
+
+    @field_validator("severity")
+    @classmethod
+    def _known_rules(cls, value: dict[str, RuleSeverity]) -> dict[str, RuleSeverity]:
+        from validator.rules import RULES
+
+        unknown = sorted(set(value) - set(RULES))
+        if unknown:
+            raise ValueError(f"unknown rule(s) {unknown}; known: {sorted(RULES)}")
         return value
 
 

@@ -9,6 +9,7 @@ import click
 
 from validator import __version__
 from validator.cli.check import check
+from validator.cli.diff import diff
 from validator.cli.verify import verify
 
 
@@ -19,4 +20,5 @@ def main() -> None:
 
 
 main.add_command(check)
+main.add_command(diff)
 main.add_command(verify)
