@@ -72,7 +72,9 @@ def build_pull_request(course: Path, team: str, dest: Path, title: str | None = 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--team", default="gpt_squad", help="the team whose PR is verified")
     parser.add_argument("--lang", choices=["en", "ru"], default="en")
     parser.add_argument("--keep", action="store_true", help="keep the temporary repository")
@@ -84,8 +86,24 @@ def main() -> int:
         base, head = build_pull_request(COURSE, args.team, repo, title)
         print(f"course repository: {repo}\nbase {base[:12]} -> head {head[:12]}: {title}\n", flush=True)
         command = [
-            sys.executable, "-m", "validator", "verify", "--base", base, "--head", head, "--title", title,
-            "--repo", str(repo), "--format", "markdown", "--lang", args.lang, "--out", str(workdir / "report.json"),
+            sys.executable,
+            "-m",
+            "validator",
+            "verify",
+            "--base",
+            base,
+            "--head",
+            head,
+            "--title",
+            title,
+            "--repo",
+            str(repo),
+            "--format",
+            "markdown",
+            "--lang",
+            args.lang,
+            "--out",
+            str(workdir / "report.json"),
         ]
         env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
         return subprocess.run(command, env=env, check=False).returncode

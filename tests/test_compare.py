@@ -84,13 +84,25 @@ def test_quality_relative_and_unmeasured() -> None:
 
 
 def _row(method: str, cpu: float, ram: float, size: float) -> Row:
-    return Row(line=1, model="tiny-gpt2", method=method, cpu_speed=q(cpu, "tokens/s"), ram=q(ram),
-               weights_size=q(size))
+    return Row(
+        line=1,
+        model="tiny-gpt2",
+        method=method,
+        cpu_speed=q(cpu, "tokens/s"),
+        ram=q(ram),
+        weights_size=q(size),
+    )
 
 
 def _run(method: str, cpu: float, ram: float, size: float) -> RunResult:
-    return RunResult(model="tiny-gpt2", method=method, status="ok", cpu_speed=q(cpu, "tokens/s"),
-                     ram=q(ram), weights_size=q(size))
+    return RunResult(
+        model="tiny-gpt2",
+        method=method,
+        status="ok",
+        cpu_speed=q(cpu, "tokens/s"),
+        ram=q(ram),
+        weights_size=q(size),
+    )
 
 
 def test_row_checks_cover_claims_and_suggest_measured_extras() -> None:

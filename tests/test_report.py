@@ -31,38 +31,95 @@ def sample_report() -> VerifyReport:
     ms = lambda v: Quantity(value=v, unit="ms")  # noqa: E731
     mb = lambda v: Quantity(value=v, unit="MB")  # noqa: E731
     original = RowVerification(
-        line=9, model="tiny-gpt2", method="Оригинал", status="ok",
+        line=9,
+        model="tiny-gpt2",
+        method="Оригинал",
+        status="ok",
         checks=[
-            Check(field="weights_size", claimed=mb(0.52), verified=mb(0.52), verdict="verified", note="within ±5%"),
-            Check(field="cpu_speed", claimed=ms(3.1), verified=ms(2.9), verdict="verified",
-                  note="within ×/÷2 (different hardware)"),
+            Check(
+                field="weights_size",
+                claimed=mb(0.52),
+                verified=mb(0.52),
+                verdict="verified",
+                note="within ±5%",
+            ),
+            Check(
+                field="cpu_speed",
+                claimed=ms(3.1),
+                verified=ms(2.9),
+                verdict="verified",
+                note="within ×/÷2 (different hardware)",
+            ),
             Check(field="gpu_speed", claimed=ms(1.2), verdict="unverified", note="the re-run had no GPU"),
-            Check(field="quality.exact_match", claimed=Metric(name="exact_match", value=1.0),
-                  verified=Metric(name="exact_match", value=1.0), verdict="verified", note="within ±2%"),
+            Check(
+                field="quality.exact_match",
+                claimed=Metric(name="exact_match", value=1.0),
+                verified=Metric(name="exact_match", value=1.0),
+                verdict="verified",
+                note="within ±2%",
+            ),
         ],
         corrected_row="| tiny-gpt2 | Оригинал | 0.52 MB | 3.1 ms | 1.2 ms | - | - | exact_match: 1 |",
     )
     int8 = RowVerification(
-        line=10, model="tiny-gpt2", method="INT8", status="ok",
+        line=10,
+        model="tiny-gpt2",
+        method="INT8",
+        status="ok",
         checks=[
-            Check(field="weights_size", claimed=mb(0.05), verified=mb(0.2), verdict="mismatch", note="within ±5%"),
+            Check(
+                field="weights_size",
+                claimed=mb(0.05),
+                verified=mb(0.2),
+                verdict="mismatch",
+                note="within ±5%",
+            ),
             Check(field="ram", verified=mb(401.5), verdict="unverified", note="no claim: suggested value"),
         ],
         corrected_row="| tiny-gpt2 | INT8 | 0.2 MB | 2.5 ms | - | 401.5 MB | - | exact_match: 1 |",
     )
     crashed = RowVerification(
-        line=11, model="tiny-whisper", method="Pruning", status="error",
-        log_tail="Traceback (most recent call last):\n  File \"bench.py\", line 3\nRuntimeError: boom",
+        line=11,
+        model="tiny-whisper",
+        method="Pruning",
+        status="error",
+        log_tail='Traceback (most recent call last):\n  File "bench.py", line 3\nRuntimeError: boom',
     )
-    ratio = RatioCheck(model="tiny-gpt2", method="INT8", baseline_method="Оригинал", field="cpu_speed",
-                       claimed=0.5, verified=0.86, verdict="mismatch", note="within ±20%")
+    ratio = RatioCheck(
+        model="tiny-gpt2",
+        method="INT8",
+        baseline_method="Оригинал",
+        field="cpu_speed",
+        claimed=0.5,
+        verified=0.86,
+        verdict="mismatch",
+        note="within ±20%",
+    )
     problems = [
-        CLAIM_MISMATCH.at(10, 26, model="tiny-gpt2", method="INT8", field="weights_size", claimed="0.05 MB",
-                          verified="0.2 MB", note="within ±5%"),
-        RUN_FAILED.at(11, 1, model="tiny-whisper", method="Pruning", status="error", error="RuntimeError: boom"),
+        CLAIM_MISMATCH.at(
+            10,
+            26,
+            model="tiny-gpt2",
+            method="INT8",
+            field="weights_size",
+            claimed="0.05 MB",
+            verified="0.2 MB",
+            note="within ±5%",
+        ),
+        RUN_FAILED.at(
+            11, 1, model="tiny-whisper", method="Pruning", status="error", error="RuntimeError: boom"
+        ),
     ]
-    return VerifyReport(verdict="fail", base="a" * 40, head="b" * 40, team="ml_masters", rows=[original, int8, crashed],
-                        ratios=[ratio], problems=problems, environment=env)
+    return VerifyReport(
+        verdict="fail",
+        base="a" * 40,
+        head="b" * 40,
+        team="ml_masters",
+        rows=[original, int8, crashed],
+        ratios=[ratio],
+        problems=problems,
+        environment=env,
+    )
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])
@@ -90,13 +147,19 @@ def test_report_parses_back_with_its_tables_intact(language: str) -> None:
         elif token.type == "tr_close":
             widths.append(cells)
     assert widths == [7, 7, 5, 5, 5, 5, 5, 5, 5, 5]
-    html = MarkdownIt("commonmark", {"html": True}).enable("table").render(render_markdown(sample_report(), language))
+    html = (
+        MarkdownIt("commonmark", {"html": True})
+        .enable("table")
+        .render(render_markdown(sample_report(), language))
+    )
     assert html.count("<details>") == 3  # two corrected rows and one log tail
 
 
 def test_summary_leads_with_the_verdict_and_ratios_come_first() -> None:
     body = render_markdown(sample_report())
-    assert body.startswith("## ❌ Benchmark verification: fail\n\n3 verified, 2 mismatch, 2 unverified; 2 error(s)")
+    assert body.startswith(
+        "## ❌ Benchmark verification: fail\n\n3 verified, 2 mismatch, 2 unverified; 2 error(s)"
+    )
     assert body.index("Compressed over original") < body.index("### tiny\\-gpt2 · Оригинал")
 
 
@@ -124,7 +187,9 @@ HOSTILE = [
 def test_student_text_is_inert(text: str) -> None:
     report = sample_report()
     rows = [r.model_copy(update={"model": text, "method": text, "log_tail": text}) for r in report.rows]
-    problems = [p.model_copy(update={"message": text, "suggestion": text, "params": {}}) for p in report.problems]
+    problems = [
+        p.model_copy(update={"message": text, "suggestion": text, "params": {}}) for p in report.problems
+    ]
     hostile = report.model_copy(update={"rows": rows, "problems": problems, "team": text})
     body = render_markdown(hostile)
     html = MarkdownIt("commonmark", {"html": True}).enable("table").render(body)
@@ -148,7 +213,9 @@ def test_escape_keeps_text_readable() -> None:
 def test_report_is_capped() -> None:
     report = sample_report()
     big = "x" * 5_000
-    rows = [report.rows[2].model_copy(update={"log_tail": "\n".join([big] * 40), "line": i}) for i in range(200)]
+    rows = [
+        report.rows[2].model_copy(update={"log_tail": "\n".join([big] * 40), "line": i}) for i in range(200)
+    ]
     body = render_markdown(report.model_copy(update={"rows": rows}))
     assert len(body) <= MAX_CHARS
     assert "trimmed" in body

@@ -86,15 +86,11 @@ def check_quantity(
     if claimed is None and verified is None:
         return None
     if field in GPU_FIELDS and device != "cuda":
-        return Check(
-            field=field, claimed=claimed, verdict="unverified", note="the re-run had no GPU"
-        )
+        return Check(field=field, claimed=claimed, verdict="unverified", note="the re-run had no GPU")
     if verified is None:
         return Check(field=field, claimed=claimed, verdict="unverified", note="not measured")
     if claimed is None:
-        return Check(
-            field=field, verified=verified, verdict="unverified", note="no claim: suggested value"
-        )
+        return Check(field=field, verified=verified, verdict="unverified", note="no claim: suggested value")
     shown = convert(verified, claimed.unit)
     if shown is None:
         return Check(
@@ -205,8 +201,13 @@ def check_ratios(
                 if verified is None:
                     results.append(
                         RatioCheck(
-                            model=row.model, method=row.method or "", baseline_method=base_row.method or "",
-                            field=field, claimed=claimed, verdict="unverified", note="not measured",
+                            model=row.model,
+                            method=row.method or "",
+                            baseline_method=base_row.method or "",
+                            field=field,
+                            claimed=claimed,
+                            verdict="unverified",
+                            note="not measured",
                         )
                     )
                     continue

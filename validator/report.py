@@ -266,7 +266,9 @@ def _row_section(row: RowVerification, language: str, log_lines: int | None) -> 
         lines = row.log_tail.splitlines()
         if log_lines is not None:
             lines = lines[-log_lines:]
-        parts.append(f"<details><summary>{t['log']}</summary>\n\n{code_block(chr(10).join(lines))}\n\n</details>")
+        parts.append(
+            f"<details><summary>{t['log']}</summary>\n\n{code_block(chr(10).join(lines))}\n\n</details>"
+        )
     return "\n\n".join(parts)
 
 

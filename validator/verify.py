@@ -35,24 +35,28 @@ from validator.problems import define, sort_key
 from validator.units import format_quantity
 
 ROW_NO_MANIFEST = define(
-    "row-no-manifest", "error",
+    "row-no-manifest",
+    "error",
     "no submission declares the row ({model}, {method}): add a [[run]] with this model and method to "
     "{folder}/<team>/bench.toml so it can be re-run",
     "ни одна посылка не объявляет строку ({model}, {method}): добавьте [[run]] с этой моделью и методом "
     "в {folder}/<команда>/bench.toml, чтобы её можно было перезапустить",
 )
 RUN_FAILED = define(
-    "run-failed", "error",
+    "run-failed",
+    "error",
     "the re-run of ({model}, {method}) ended as `{status}`: {error}",
     "перезапуск ({model}, {method}) завершился со статусом `{status}`: {error}",
 )
 CLAIM_MISMATCH = define(
-    "claim-mismatch", "error",
+    "claim-mismatch",
+    "error",
     "({model}, {method}) claims {field} = {claimed}, the re-run measured {verified} ({note})",
     "({model}, {method}) заявляет {field} = {claimed}, перезапуск намерил {verified} ({note})",
 )
 MANIFEST_INVALID = define(
-    "manifest-invalid", "error",
+    "manifest-invalid",
+    "error",
     "{message}",
     "{message}",
 )
@@ -200,7 +204,10 @@ def verify_rows(
         if result is None:
             found.append(
                 ROW_NO_MANIFEST.at(
-                    row.line, 1, model=row.model, method=row.method or "-",
+                    row.line,
+                    1,
+                    model=row.model,
+                    method=row.method or "-",
                     folder=config.rules.submissions_dir,
                 )
             )
@@ -212,13 +219,20 @@ def verify_rows(
             error = (result.error or "").strip().splitlines()
             found.append(
                 RUN_FAILED.at(
-                    row.line, 1, model=row.model, method=row.method or "-", status=result.status,
+                    row.line,
+                    1,
+                    model=row.model,
+                    method=row.method or "-",
+                    status=result.status,
                     error=error[-1] if error else "no message",
                 )
             )
             verified_rows.append(
                 RowVerification(
-                    line=row.line, model=row.model, method=row.method, status=result.status,
+                    line=row.line,
+                    model=row.model,
+                    method=row.method,
+                    status=result.status,
                     log_tail=_log_tail(result),
                 )
             )
@@ -228,15 +242,24 @@ def verify_rows(
             if check.verdict == "mismatch":
                 found.append(
                     CLAIM_MISMATCH.at(
-                        row.line, row.source[check.field].column if check.field in row.source else 1,
-                        model=row.model, method=row.method or "-", field=check.field,
-                        claimed=_shown(check.claimed), verified=_shown(check.verified), note=check.note,
+                        row.line,
+                        row.source[check.field].column if check.field in row.source else 1,
+                        model=row.model,
+                        method=row.method or "-",
+                        field=check.field,
+                        claimed=_shown(check.claimed),
+                        verified=_shown(check.verified),
+                        note=check.note,
                     )
                 )
         pairs.append((row, result))
         verified_rows.append(
             RowVerification(
-                line=row.line, model=row.model, method=row.method, status="ok", checks=checks,
+                line=row.line,
+                model=row.model,
+                method=row.method,
+                status="ok",
+                checks=checks,
                 corrected_row=corrected_row(table, row, checks),
             )
         )
@@ -287,14 +310,24 @@ def verify_readme(
     table = report.comparison
     if table is None:
         return VerifyReport(
-            verdict="fail", device=device, problems=report.problems, readme=str(readme),
+            verdict="fail",
+            device=device,
+            problems=report.problems,
+            readme=str(readme),
             environment=environment or harness_environment(device),
         )
     submissions = discover_submissions(root, config)
     targets = [row for row in table.rows if submissions.find(row) is not None]
     audited = verify_rows(
-        targets, table, root, device=device, config=config, problems=report.problems, runner=runner,
-        environment=environment, progress=progress,
+        targets,
+        table,
+        root,
+        device=device,
+        config=config,
+        problems=report.problems,
+        runner=runner,
+        environment=environment,
+        progress=progress,
     )
     return audited.model_copy(update={"readme": str(readme)})
 
@@ -324,12 +357,24 @@ def verify_pull_request(
     table = diff.head_table
     if table is None:
         return VerifyReport(
-            verdict="fail", base=diff.base, head=diff.head, team=diff.team, device=device,
-            problems=diff.problems, environment=environment or harness_environment(device),
+            verdict="fail",
+            base=diff.base,
+            head=diff.head,
+            team=diff.team,
+            device=device,
+            problems=diff.problems,
+            environment=environment or harness_environment(device),
         )
     report = verify_rows(
-        targets, table, repo, device=device, config=config, problems=diff.problems, runner=runner,
-        environment=environment, progress=progress,
+        targets,
+        table,
+        repo,
+        device=device,
+        config=config,
+        problems=diff.problems,
+        runner=runner,
+        environment=environment,
+        progress=progress,
     )
     return report.model_copy(
         update={"base": diff.base, "head": diff.head, "team": diff.team, "readme": readme}

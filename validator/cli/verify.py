@@ -29,7 +29,9 @@ from validator.cli.options import config_option, fail, language_option, settings
 )
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report JSON here.")
-@click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path), help="Write the Markdown report.")
+@click.option(
+    "--markdown", type=click.Path(dir_okay=False, path_type=Path), help="Write the Markdown report."
+)
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text")
 @click.option("--timeout", type=float, help="Seconds per run (default: config bench.timeout_s).")
 @click.option("--memory-limit", type=int, help="MB per run (default: config bench.memory_limit_mb).")
@@ -75,8 +77,14 @@ def verify(
     try:
         if base is not None and head is not None:
             report = verify_pull_request(
-                root, base, head, title=title, device=device,  # type: ignore[arg-type]
-                config=config, readme=str(readme) if readme else None, progress=progress,
+                root,
+                base,
+                head,
+                title=title,
+                device=device,  # type: ignore[arg-type]
+                config=config,
+                readme=str(readme) if readme else None,
+                progress=progress,
             )
         else:
             assert readme is not None
