@@ -61,6 +61,10 @@ MANIFEST_INVALID = define(
     "{message}",
 )
 
+class WorkTreeIsNotAtHead(Exception):
+    """The submissions on disk are not the head revision's: running them would verify other code."""
+
+
 #: Runs one declared submission; the harness by default, a fake in tests of this module's logic.
 Runner = Callable[[Manifest, RunSpec, Device, Config], RunResult]
 
@@ -350,9 +354,17 @@ def verify_pull_request(
     Raises `validator.git.CannotReadRevision` when a revision cannot be read (a usage error).
     """
     from validator.diff import diff_revisions
+    from validator.git import resolve
 
     readme = readme or config.readme
     diff = diff_revisions(repo, base, head, title=title, readme=readme, config=config)
+    checked_out = resolve(repo, "HEAD")
+    if checked_out != diff.head:
+        # The code we run comes from the working tree: it must be the head we report on.
+        raise WorkTreeIsNotAtHead(
+            f"{repo} has {checked_out[:12]} checked out, not the head {diff.head[:12]}: "
+            "check out the head revision before verifying it"
+        )
     targets = [*diff.added, *(c.after for c in diff.changed if not c.format_only)]
     table = diff.head_table
     if table is None:

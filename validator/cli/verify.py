@@ -53,16 +53,26 @@ def verify(
     language: str | None,
 ) -> None:
     """Re-run the declared benchmark of each new or changed row and compare every claimed number."""
+    from validator.config import ConfigError
+    from validator.diff import config_at_revision
     from validator.git import CannotReadRevision
     from validator.report import render_markdown, render_text
-    from validator.verify import verify_pull_request, verify_readme
+    from validator.verify import WorkTreeIsNotAtHead, verify_pull_request, verify_readme
 
     if (base is None) != (head is None):
         fail("--base and --head go together")
     if base is None and readme is None:
         fail("give --base and --head (a pull request), or --readme FILE (audit a whole table)")
     root = repo if base is not None else (readme.resolve().parent if readme and repo == Path(".") else repo)
-    config = settings(root, config_path)
+    if base is not None and config_path is None:
+        # A PR cannot relax the rules it is judged by: settings come from the base revision.
+        try:
+            config = config_at_revision(root, base)
+        except (ConfigError, CannotReadRevision) as exc:
+            fail(str(exc))
+            return
+    else:
+        config = settings(root, config_path)
     bench = config.bench.model_copy(
         update={
             k: v for k, v in {"timeout_s": timeout, "memory_limit_mb": memory_limit}.items() if v is not None
@@ -91,7 +101,7 @@ def verify(
             if not readme.is_file():
                 fail(f"{readme}: no such file")
             report = verify_readme(readme, root=root, device=device, config=config, progress=progress)  # type: ignore[arg-type]
-    except CannotReadRevision as exc:
+    except (CannotReadRevision, WorkTreeIsNotAtHead) as exc:
         fail(str(exc))
         return
     body = render_markdown(report, lang)
