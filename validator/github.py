@@ -272,3 +272,53 @@ def check_head(repo: str, pr: int, head_sha: str, *, github: Github | None = Non
         raise PullRequestHasMoved(
             f"pull request #{pr} is at {current[:12]}, not at {head_sha[:12]} the report is for; not posting"
         )
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What became of a report: posted, or left in the job summary and why."""
+
+    posted: PostedComment | None
+    in_summary: bool
+    reason: str | None
+    exit_code: int
+    #: The pull request moved on: the report is stale and shown nowhere.
+    stale: bool = False
+
+
+def publish(
+    repo: str,
+    pr: int,
+    body: str,
+    *,
+    author: str = GITHUB_ACTIONS_LOGIN,
+    marker: str = MARKER,
+    head_sha: str | None = None,
+    summary_only: bool = False,
+    github: Github | None = None,
+    retry: Retry | None = None,
+) -> Publication:
+    """Post the report as the sticky comment; when that is not allowed, leave it in the job summary.
+
+    A 403 (a fork's pull request, a read-only token) is expected and does not fail the check; the
+    summary says why there is no comment. A moved head means a newer run will report: nothing to do.
+    Any other refusal also leaves the summary, and exits 2 so that a maintainer looks.
+    """
+    from validator.summary import write_summary
+
+    body = with_marker(body, marker)
+    if summary_only:
+        return Publication(None, write_summary(body), "asked for the job summary only", 0)
+    try:
+        if head_sha is not None:
+            check_head(repo, pr, head_sha, github=github, retry=retry)
+        posted = post_sticky_comment(repo, pr, body, author=author, marker=marker, github=github, retry=retry)
+    except PullRequestHasMoved as exc:
+        return Publication(None, False, str(exc), 0, stale=True)
+    except TokenCannotWrite as exc:
+        note = f"> [!NOTE]\n> This report was not posted on the pull request: {exc}.\n\n"
+        return Publication(None, write_summary(note + body), str(exc), 0)
+    except CannotPostComment as exc:
+        note = f"> [!WARNING]\n> This report could not be posted on the pull request: {exc}.\n\n"
+        return Publication(None, write_summary(note + body), str(exc), 2)
+    return Publication(posted, False, None, 0)

@@ -9,6 +9,8 @@ import click
 
 from validator import __version__
 from validator.cli.check import check
+from validator.cli.ci import ci
+from validator.cli.comment import comment
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,3 +20,5 @@ def main() -> None:
 
 
 main.add_command(check)
+main.add_command(comment)
+main.add_command(ci)
