@@ -115,7 +115,7 @@ def retry_after(exc: Exception, attempt: int, retry: Retry) -> float | None:
 
     if not isinstance(exc, GithubException):
         # A connection reset or timeout (requests' exceptions): back off and retry.
-        return retry.backoff_s * 2 ** (attempt - 1)
+        return retry.backoff_s * 2.0 ** (attempt - 1)
     status, headers = exc.status, exc.headers
     after = _header(headers, "retry-after")
     if status >= 500 or status in (403, 429):
@@ -131,7 +131,7 @@ def retry_after(exc: Exception, attempt: int, retry: Retry) -> float | None:
             except ValueError:
                 pass
         if status >= 500:
-            return retry.backoff_s * 2 ** (attempt - 1)
+            return retry.backoff_s * 2.0 ** (attempt - 1)
         if "rate limit" in _message(exc).lower() or status == 429:
             # GitHub's advice for a secondary limit without headers: wait at least a minute.
             return 60.0
@@ -187,7 +187,7 @@ def _translated(exc: Exception) -> CannotPostComment:
 
 
 def client(token: str | None = None, api_url: str | None = None, timeout: int = 30) -> Github:
-    """A PyGithub client from GITHUB_TOKEN and GITHUB_API_URL, with PyGithub's own retries off (ours apply)."""
+    """A PyGithub client from GITHUB_TOKEN and GITHUB_API_URL; PyGithub's own retries are off (ours apply)."""
     from github import Auth, Github
 
     token = token if token is not None else os.environ.get("GITHUB_TOKEN", "")
@@ -240,7 +240,9 @@ def post_sticky_comment(
     """Create our report comment on the pull request, or edit the newest one we made before."""
     body = with_marker(body, marker)
     if len(body) > MAX_COMMENT_CHARS:
-        raise CommentIsTooLong(f"the comment has {len(body)} characters; GitHub takes at most {MAX_COMMENT_CHARS}")
+        raise CommentIsTooLong(
+            f"the comment has {len(body)} characters; GitHub takes at most {MAX_COMMENT_CHARS}"
+        )
     gh = github or client()
     retry = retry or Retry()
     issue = gh.get_repo(repo).get_issue(pr)
@@ -261,7 +263,9 @@ def pull_request_head(repo: str, pr: int, *, github: Github | None = None, retry
     return str(_retrying(lambda: pull.head.sha, retry))
 
 
-def check_head(repo: str, pr: int, head_sha: str, *, github: Github | None = None, retry: Retry | None = None) -> None:
+def check_head(
+    repo: str, pr: int, head_sha: str, *, github: Github | None = None, retry: Retry | None = None
+) -> None:
     """Refuse to report on a pull request whose head is not head_sha (PullRequestHasMoved).
 
     The pull request number comes from an artifact that untrusted code wrote; the head SHA from the

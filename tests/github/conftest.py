@@ -113,7 +113,9 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             token = (self.headers.get("Authorization") or "").removeprefix("token ").removeprefix("Bearer ")
             login = fake.tokens.get(token)
             if login is None:
-                self._send(401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
+                self._send(
+                    401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}
+                )
                 return
             for failure in fake.failures:
                 if failure.times > 0 and failure.method == method and re.fullmatch(failure.path, path):

@@ -12,7 +12,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from tests.github.conftest import BOT, Failure, FakeGitHub
+from tests.github.conftest import BOT, FakeGitHub
 from validator.cli import main
 from validator.github import MARKER, Retry, publish
 from validator.model import Problem, Severity, VerifyReport
@@ -47,8 +47,10 @@ def _no_wait() -> Retry:
 def test_publish_posts_then_edits(github_env: FakeGitHub) -> None:
     first = publish("course/hw", 7, "## report 1", retry=_no_wait())
     second = publish("course/hw", 7, "## report 2", retry=_no_wait())
-    assert first.posted is not None and first.posted.created
-    assert second.posted is not None and not second.posted.created
+    assert first.posted is not None
+    assert first.posted.created
+    assert second.posted is not None
+    assert not second.posted.created
     assert [c["body"] for c in github_env.comments[7]] == [f"{MARKER}\n## report 2"]
     assert not Path(github_env_summary()).exists()
 
@@ -82,14 +84,16 @@ def test_other_refusals_leave_the_summary_and_exit_2(github_env: FakeGitHub) -> 
 def test_moved_head_posts_nothing(github_env: FakeGitHub) -> None:
     github_env.pulls[7] = "c" * 40
     outcome = publish("course/hw", 7, "## stale", head_sha=HEAD, retry=_no_wait())
-    assert outcome.stale and outcome.exit_code == 0
+    assert outcome.stale
+    assert outcome.exit_code == 0
     assert 7 not in github_env.comments
     assert not Path(github_env_summary()).exists()
 
 
 def test_summary_only(github_env: FakeGitHub) -> None:
     outcome = publish("course/hw", 7, "## only here", summary_only=True)
-    assert outcome.in_summary and outcome.posted is None
+    assert outcome.in_summary
+    assert outcome.posted is None
     assert github_env.requests == []
     assert Path(github_env_summary()).read_text() == f"{MARKER}\n## only here\n"
 
@@ -234,11 +238,17 @@ def _fake_verify(calls: list[dict[str, Any]]) -> click.Command:
     @click.option("--lang", "language", default=None)
     def verify(**kwargs: Any) -> None:
         calls.append(kwargs)
-        problem = Problem(line=8, column=19, severity=Severity.error, code="claim-mismatch", message="size differs")
-        report = VerifyReport(verdict="fail", base=kwargs["base_rev"], head=kwargs["head_rev"], problems=[problem])
+        problem = Problem(
+            line=8, column=19, severity=Severity.error, code="claim-mismatch", message="size differs"
+        )
+        report = VerifyReport(
+            verdict="fail", base=kwargs["base_rev"], head=kwargs["head_rev"], problems=[problem]
+        )
         kwargs["out_path"].write_text(report.model_dump_json())
         kwargs["markdown_path"].write_text("## Validator: fail\n")
-        click.echo("student log: ::error file=README.md::all claims verified\n::set-output name=verdict::pass")
+        click.echo(
+            "student log: ::error file=README.md::all claims verified\n::set-output name=verdict::pass"
+        )
         raise SystemExit(1)
 
     return verify
@@ -285,7 +295,9 @@ def test_ci_missing_command_is_a_usage_error(course: Path, monkeypatch: pytest.M
     assert "`validator diff` is not available" in result.output
 
 
-def test_ci_refuses_a_command_without_a_required_option(course: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ci_refuses_a_command_without_a_required_option(
+    course: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     @click.command("diff")
     @click.option("--format", "fmt")
     def diff(fmt: str) -> None:

@@ -75,7 +75,7 @@ def test_not_a_pull_request_event(payload: bytes, message: str) -> None:
 def test_sha_must_be_a_full_commit() -> None:
     data = json.loads((EVENTS / "opened_fork.json").read_text())
     data["pull_request"]["head"]["sha"] = "main; rm -rf /"
-    with pytest.raises(CannotReadEvent, match="head.sha"):
+    with pytest.raises(CannotReadEvent, match=r"head\.sha"):
         parse_event(json.dumps(data).encode())
 
 

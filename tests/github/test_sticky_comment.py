@@ -86,7 +86,9 @@ def test_configured_author(github_env: FakeGitHub) -> None:
     github_env.tokens["app-token"] = "course-validator[bot]"
     github_env.add_comment(7, BOT, f"{MARKER}\nposted by the default bot")
     gh = client("app-token", github_env.api)
-    posted = post_sticky_comment("course/hw", 7, REPORT_1, author="course-validator[bot]", github=gh, retry=_retry())
+    posted = post_sticky_comment(
+        "course/hw", 7, REPORT_1, author="course-validator[bot]", github=gh, retry=_retry()
+    )
     assert posted.created
     assert github_env.comments[7][-1]["user"]["login"] == "course-validator[bot]"
 
@@ -109,7 +111,8 @@ def test_secondary_rate_limit_honours_retry_after(github_env: FakeGitHub) -> Non
             r"/repos/course/hw/issues/7/comments",
             403,
             {
-                "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+                "message": "You have exceeded a secondary rate limit. "
+                "Please wait a few minutes before you try again.",
                 "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
             },
             {"retry-after": "17"},

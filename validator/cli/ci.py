@@ -83,20 +83,40 @@ def _record_pr(report_path: Path, number: int) -> None:
     except CannotReadReport:
         return
     if report.pr is None:
-        report_path.write_text(report.model_copy(update={"pr": number}).model_dump_json(indent=2), encoding="utf-8")
+        report_path.write_text(
+            report.model_copy(update={"pr": number}).model_dump_json(indent=2), encoding="utf-8"
+        )
 
 
 @click.command()
 @click.option("--mode", type=click.Choice(MODES), default="verify", show_default=True)
-@click.option("--readme", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The README with the comparison table (default: the config's `readme`).")
+@click.option(
+    "--readme",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The README with the comparison table (default: the config's `readme`).",
+)
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.json"),
-              show_default=True, help="Where verify writes report.json.")
-@click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where verify writes the Markdown report (default: report.md next to --out).")
-@click.option("--event", "event_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The event payload (default: $GITHUB_EVENT_PATH).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("report.json"),
+    show_default=True,
+    help="Where verify writes report.json.",
+)
+@click.option(
+    "--markdown",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where verify writes the Markdown report (default: report.md next to --out).",
+)
+@click.option(
+    "--event",
+    "event_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The event payload (default: $GITHUB_EVENT_PATH).",
+)
 @config_option
 @language_option
 @click.pass_context
@@ -135,15 +155,31 @@ def ci(
     common = {"--config": config_path, "--lang": language}
     report_path = ""
     if mode == "check":
-        code = invoke_by_options(ctx, "check", {"readme": readme, "--format": "github", **common}, ("readme",))
+        code = invoke_by_options(
+            ctx, "check", {"readme": readme, "--format": "github", **common}, ("readme",)
+        )
     elif mode == "diff":
-        values = {"--base": event.base_sha, "--head": event.head_sha, "--title": event.title,
-                  "--readme": readme, "--format": "github", **common}
+        values = {
+            "--base": event.base_sha,
+            "--head": event.head_sha,
+            "--title": event.title,
+            "--readme": readme,
+            "--format": "github",
+            **common,
+        }
         code = invoke_by_options(ctx, "diff", values, ("--base", "--head"))
     else:
         markdown = markdown or out.with_suffix(".md")
-        values = {"--base": event.base_sha, "--head": event.head_sha, "--title": event.title,
-                  "--device": device, "--out": out, "--markdown": markdown, "--format": "text", **common}
+        values = {
+            "--base": event.base_sha,
+            "--head": event.head_sha,
+            "--title": event.title,
+            "--device": device,
+            "--out": out,
+            "--markdown": markdown,
+            "--format": "text",
+            **common,
+        }
         # verify's log carries benchmark output and cell text: shown, never obeyed.
         with commands_stopped():
             code = invoke_by_options(ctx, "verify", values, ("--base", "--head", "--out"))
@@ -155,7 +191,9 @@ def ci(
             write_summary(markdown.read_text(encoding="utf-8", errors="replace"))
     verdict = _VERDICT_BY_EXIT.get(code, "error")
     if mode != "verify":
-        write_summary(f"### validator {mode}: {verdict}\n\nPull request #{event.number} at `{event.head_sha[:12]}`; "
-                      "problems are annotated on the files.\n")
+        write_summary(
+            f"### validator {mode}: {verdict}\n\nPull request #{event.number} at `{event.head_sha[:12]}`; "
+            "problems are annotated on the files.\n"
+        )
     set_outputs({"verdict": verdict, "report-path": report_path})
     raise SystemExit(code)

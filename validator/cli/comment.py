@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -94,11 +96,13 @@ def comment(
         return
     _check_identity(report, pr, head_sha)
     try:
-        from validator.report import render_markdown
+        # Looked up at run time: the renderer belongs to `validator verify`, and is imported only here.
+        renderer = importlib.import_module("validator.report")
     except ImportError:
         fail("this installation has no Markdown report renderer (validator.report)")
         return
-    body = render_markdown(report, language or config.language)
+    render: Callable[[VerifyReport, str], str] = renderer.render_markdown
+    body = render(report, language or config.language)
     try:
         github = None if summary_only else client()
     except CannotPostComment as exc:
