@@ -307,3 +307,179 @@ def test_ci_refuses_a_command_without_a_required_option(
     result = CliRunner().invoke(main, ["ci", "--mode", "diff", "--event", str(EVENTS / "opened_fork.json")])
     assert result.exit_code == 2
     assert "has no option --base" in result.output
+
+
+# --- plan and join: the matrix of changed submissions ----------------------------------------
+
+
+def _git(root: Path, *args: str) -> str:
+    import subprocess
+
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip()
+
+
+def _event_for(tmp_path: Path, base: str, head: str) -> Path:
+    data = json.loads((EVENTS / "synchronize_fork.json").read_text())
+    data["pull_request"]["base"]["sha"] = base
+    data["pull_request"]["head"]["sha"] = head
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_plan_lists_changed_submissions(course: Path, tmp_path: Path) -> None:
+    _git(course, "init", "-q", "-b", "main")
+    (course / "submissions" / "old-team").mkdir(parents=True)
+    (course / "submissions" / "old-team" / "bench.toml").write_text("team = 'old-team'\n")
+    _git(course, "add", "-A")
+    _git(course, "commit", "-qm", "base")
+    base = _git(course, "rev-parse", "HEAD")
+    for team in ("team-b", "team-a"):
+        (course / "submissions" / team).mkdir()
+        (course / "submissions" / team / "bench.toml").write_text(f"team = '{team}'\n")
+    (course / "README.md").write_text((course / "README.md").read_text() + "\n")
+    _git(course, "add", "-A")
+    _git(course, "commit", "-qm", "head")
+    head = _git(course, "rev-parse", "HEAD")
+
+    result = CliRunner().invoke(
+        main, ["ci", "--mode", "plan", "--event", str(_event_for(tmp_path, base, head))]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(_outputs(tmp_path / "output.txt")["submissions"]) == ["team-a", "team-b"]
+
+    # Nothing under submissions/ changed: one job for the whole pull request.
+    (tmp_path / "output.txt").unlink()
+    result = CliRunner().invoke(
+        main, ["ci", "--mode", "plan", "--event", str(_event_for(tmp_path, head, head))]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(_outputs(tmp_path / "output.txt")["submissions"]) == [""]
+
+
+def test_plan_refuses_a_hostile_folder_name(course: Path, tmp_path: Path) -> None:
+    _git(course, "init", "-q", "-b", "main")
+    _git(course, "add", "-A")
+    _git(course, "commit", "-qm", "base")
+    base = _git(course, "rev-parse", "HEAD")
+    bad = course / "submissions" / "$(curl evil)"
+    bad.mkdir(parents=True)
+    (bad / "bench.toml").write_text("")
+    _git(course, "add", "-A")
+    _git(course, "commit", "-qm", "head")
+    head = _git(course, "rev-parse", "HEAD")
+    result = CliRunner().invoke(
+        main, ["ci", "--mode", "plan", "--event", str(_event_for(tmp_path, base, head))]
+    )
+    assert result.exit_code == 2
+    assert "is not allowed" in result.output
+    assert not (tmp_path / "output.txt").exists()
+
+
+def test_plan_without_history_says_how_to_fix_it(course: Path, tmp_path: Path) -> None:
+    _git(course, "init", "-q", "-b", "main")
+    result = CliRunner().invoke(main, ["ci", "--mode", "plan", "--event", str(EVENTS / "opened_fork.json")])
+    assert result.exit_code == 2
+    assert "fetch-depth: 0" in result.output
+
+
+def _matrix_report(folder: Path, team: str, verdict: str) -> None:
+    from validator.model import RowVerification
+
+    folder.mkdir(parents=True)
+    row = RowVerification(line=8, model="TinyLM", method=team, status="ok")
+    report = VerifyReport(verdict=verdict, base="9" * 40, head="9" * 40, pr=999, team=team, rows=[row])  # type: ignore[arg-type]
+    (folder / "report.json").write_text(report.model_dump_json())
+
+
+def test_join_merges_the_matrix(course: Path, tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    _matrix_report(reports / "report-team-a", "team-a", "pass")
+    _matrix_report(reports / "report-team-b", "team-b", "fail")
+    out = tmp_path / "joined" / "report.json"
+    result = CliRunner().invoke(
+        main,
+        ["ci", "--mode", "join", "--reports", str(reports), "--teams", '["team-a", "team-b"]',
+         "--out", str(out), "--event", str(EVENTS / "opened_fork.json")],
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    joined = VerifyReport.model_validate_json(out.read_text())
+    assert joined.verdict == "fail"
+    assert [row.method for row in joined.rows] == ["team-a", "team-b"]
+    # The PR and commits come from the event, not from reports written next to student code.
+    assert (joined.pr, joined.head, joined.base) == (42, HEAD, "1" * 40)
+    assert _outputs(tmp_path / "output.txt") == {"verdict": "fail", "report-path": str(out)}
+
+
+def test_join_fails_when_a_matrix_job_left_no_report(course: Path, tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    _matrix_report(reports / "report-team-a", "team-a", "pass")
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        main,
+        ["ci", "--mode", "join", "--reports", str(reports), "--teams", '["team-a", "team-b"]',
+         "--out", str(out), "--event", str(EVENTS / "opened_fork.json")],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    joined = VerifyReport.model_validate_json(out.read_text())
+    assert joined.verdict == "fail"
+    assert [p.code for p in joined.problems] == ["ci-no-report"]
+    assert "team-b" in joined.problems[0].message
+
+
+def test_join_refuses_bad_teams(course: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["ci", "--mode", "join", "--reports", str(tmp_path), "--teams", '["../../etc"]',
+         "--event", str(EVENTS / "opened_fork.json")],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "--teams" in result.output
+
+
+def test_verify_passes_the_team(course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, Any]] = []
+    fake = _fake_verify(calls)
+    fake.params.append(click.Option(["--team"]))
+    monkeypatch.setitem(main.commands, "verify", fake)
+    result = CliRunner().invoke(
+        main, ["ci", "--mode", "verify", "--team", "team-a", "--event", str(EVENTS / "opened_fork.json")]
+    )
+    assert result.exit_code == 1, result.output
+    assert calls[0]["team"] == "team-a"
+
+
+def test_comment_takes_the_pr_from_the_report_only_with_a_head_to_check(
+    github_env: FakeGitHub, tmp_path: Path
+) -> None:
+    path = _report(tmp_path, pr=7)
+    result = CliRunner().invoke(main, ["comment", "--repo", "course/hw", "--report", str(path)])
+    assert result.exit_code == 2
+    assert "--pr is needed" in result.output
+    sha_file = tmp_path / "head-sha"
+    sha_file.write_text("not a sha\n")
+    result = CliRunner().invoke(
+        main, ["comment", "--repo", "course/hw", "--report", str(path), "--head-sha-from", str(sha_file)]
+    )
+    assert result.exit_code == 2
+    assert "40-character" in result.output
+    assert github_env.requests == []
+
+
+def test_ci_check_runs_without_a_pull_request_event(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    push = tmp_path / "push.json"
+    push.write_text('{"ref": "refs/heads/main", "commits": []}')
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(push))
+    result = CliRunner().invoke(main, ["ci", "--mode", "check"])
+    assert result.exit_code == 1
+    assert "title=cell-no-unit" in result.stdout
+    assert _outputs(tmp_path / "output.txt")["verdict"] == "fail"

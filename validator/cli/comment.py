@@ -41,6 +41,16 @@ def load_report(path: Path) -> VerifyReport:
         raise CannotReadReport(f"{path}: not a valid verify report: {where}: {first['msg']}") from None
 
 
+def _read_sha(path: Path) -> str:
+    try:
+        with path.open("rb") as stream:
+            text = stream.read(128).decode("ascii", errors="replace").strip()
+    except OSError as exc:
+        fail(f"{path}: cannot read: {exc.strerror}")
+        raise AssertionError("unreachable") from None
+    return text
+
+
 def _check_identity(report: VerifyReport, pr: int, head_sha: str | None) -> None:
     """The report must be about the pull request and commit we were told, when it says which."""
     if report.pr is not None and report.pr != pr:
@@ -51,7 +61,12 @@ def _check_identity(report: VerifyReport, pr: int, head_sha: str | None) -> None
 
 @click.command()
 @click.option("--repo", required=True, help="The repository, OWNER/NAME (in a workflow: $GITHUB_REPOSITORY).")
-@click.option("--pr", type=click.IntRange(min=1), required=True, help="The pull request number.")
+@click.option(
+    "--pr",
+    type=click.IntRange(min=1),
+    default=None,
+    help="The pull request number (default: the report's `pr`, which then needs --head-sha to be checked).",
+)
 @click.option(
     "--report",
     "report_path",
@@ -64,14 +79,22 @@ def _check_identity(report: VerifyReport, pr: int, head_sha: str | None) -> None
     default=None,
     help="Post only if the pull request's head is this commit (in comment.yml: the workflow_run's head_sha).",
 )
+@click.option(
+    "--head-sha-from",
+    "head_sha_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Read --head-sha from this file (written by a trusted job before any student code ran).",
+)
 @click.option("--summary-only", is_flag=True, help="Write the report to the job summary; post nothing.")
 @config_option
 @language_option
 def comment(
     repo: str,
-    pr: int,
+    pr: int | None,
     report_path: Path,
     head_sha: str | None,
+    head_sha_file: Path | None,
     summary_only: bool,
     config_path: Path | None,
     language: str | None,
@@ -86,6 +109,10 @@ def comment(
 
     if not _REPO.match(repo):
         fail(f"--repo must be OWNER/NAME, not {repo!r}")
+    if head_sha_file is not None:
+        if head_sha is not None:
+            fail("give --head-sha or --head-sha-from, not both")
+        head_sha = _read_sha(head_sha_file)
     if head_sha is not None and not _SHA.match(head_sha):
         fail("--head-sha must be a full 40-character commit SHA")
     config = settings(Path.cwd(), config_path)
@@ -94,6 +121,14 @@ def comment(
     except CannotReadReport as exc:
         fail(str(exc))
         return
+    if pr is None:
+        if report.pr is None or head_sha is None:
+            fail(
+                "--pr is needed, unless the report names its pull request and --head-sha is given to check it"
+            )
+            return
+        # The number comes from untrusted data; check_head() proves it against the API before posting.
+        pr = report.pr
     _check_identity(report, pr, head_sha)
     try:
         # Looked up at run time: the renderer belongs to `validator verify`, and is imported only here.
