@@ -246,13 +246,18 @@ def post_sticky_comment(
     gh = github or client()
     retry = retry or Retry()
     issue = gh.get_repo(repo).get_issue(pr)
-    # Listing is retried as a whole: a page that failed halfway leaves nothing to resume from.
-    ours = _retrying(lambda: newest_of_ours(issue.get_comments(), author, marker), retry)
-    if ours is not None:
-        _retrying(lambda: ours.edit(body), retry)
-        return PostedComment(id=ours.id, url=ours.html_url, created=False)
-    created = _retrying(lambda: issue.create_comment(body), retry)
-    return PostedComment(id=created.id, url=created.html_url, created=True)
+
+    def attempt() -> PostedComment:
+        # Each attempt lists again: a create that GitHub applied but answered with a 5xx is found
+        # here and edited, instead of being created a second time.
+        ours = newest_of_ours(issue.get_comments(), author, marker)
+        if ours is not None:
+            ours.edit(body)
+            return PostedComment(id=ours.id, url=ours.html_url, created=False)
+        created = issue.create_comment(body)
+        return PostedComment(id=created.id, url=created.html_url, created=True)
+
+    return _retrying(attempt, retry)
 
 
 def pull_request_head(repo: str, pr: int, *, github: Github | None = None, retry: Retry | None = None) -> str:

@@ -31,6 +31,8 @@ class Failure:
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
     times: int = 1
+    #: Do the request's work, then answer with the failure anyway (a gateway timing out late).
+    applied: bool = False
 
 
 @dataclass
@@ -120,6 +122,8 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             for failure in fake.failures:
                 if failure.times > 0 and failure.method == method and re.fullmatch(failure.path, path):
                     failure.times -= 1
+                    if failure.applied and method == "POST" and path.endswith("/comments"):
+                        fake.add_comment(int(path.split("/")[-2]), login, payload["body"])
                     self._send(failure.status, failure.body, failure.headers)
                     return
 

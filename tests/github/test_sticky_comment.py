@@ -104,6 +104,18 @@ def test_server_errors_are_retried(github_env: FakeGitHub) -> None:
     assert len(github_env.comments[7]) == 1
 
 
+def test_a_create_that_failed_late_is_not_repeated(github_env: FakeGitHub) -> None:
+    github_env.failures.append(
+        Failure(
+            "POST", r"/repos/course/hw/issues/7/comments", 504, {"message": "Gateway Timeout"}, applied=True
+        )
+    )
+    posted = post_sticky_comment("course/hw", 7, REPORT_1, retry=_retry())
+    assert not posted.created  # found on the retry's listing, and edited
+    assert len(github_env.comments[7]) == 1
+    assert github_env.count("POST", r"/repos/course/hw/issues/7/comments") == 1
+
+
 def test_secondary_rate_limit_honours_retry_after(github_env: FakeGitHub) -> None:
     github_env.failures.append(
         Failure(
