@@ -230,6 +230,7 @@ def _fake_verify(calls: list[dict[str, Any]]) -> click.Command:
     @click.option("--base", "base_rev")
     @click.option("--head", "head_rev")
     @click.option("--title")
+    @click.option("--readme", type=click.Path(path_type=Path))
     @click.option("--device", default="cpu")
     @click.option("--out", "out_path", type=click.Path(path_type=Path))
     @click.option("--markdown", "markdown_path", type=click.Path(path_type=Path))
@@ -268,6 +269,7 @@ def test_ci_verify_dispatches_by_option_names(
             "base_rev": "1" * 40,
             "head_rev": HEAD,
             "title": "team-rocket HW3: int8 quantization of TinyLM",
+            "readme": Path("README.md"),
             "device": "cuda",
             "out_path": Path("report.json"),
             "markdown_path": Path("report.md"),
@@ -334,7 +336,9 @@ def _event_for(tmp_path: Path, base: str, head: str) -> Path:
     return path
 
 
-def test_plan_lists_changed_submissions(course: Path, tmp_path: Path) -> None:
+def test_plan_lists_changed_submissions(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _git(course, "init", "-q", "-b", "main")
     (course / "submissions" / "old-team").mkdir(parents=True)
     (course / "submissions" / "old-team" / "bench.toml").write_text("team = 'old-team'\n")
@@ -349,11 +353,21 @@ def test_plan_lists_changed_submissions(course: Path, tmp_path: Path) -> None:
     _git(course, "commit", "-qm", "head")
     head = _git(course, "rev-parse", "HEAD")
 
-    result = CliRunner().invoke(
-        main, ["ci", "--mode", "plan", "--event", str(_event_for(tmp_path, base, head))]
-    )
+    event = str(_event_for(tmp_path, base, head))
+    with_team = _fake_verify([])
+    with_team.params.append(click.Option(["--team"]))
+    monkeypatch.setitem(main.commands, "verify", with_team)
+    result = CliRunner().invoke(main, ["ci", "--mode", "plan", "--event", event])
     assert result.exit_code == 0, result.output
     assert json.loads(_outputs(tmp_path / "output.txt")["submissions"]) == ["team-a", "team-b"]
+
+    # A verify that cannot be limited to one submission gets one job for all of them.
+    (tmp_path / "output.txt").unlink()
+    monkeypatch.setitem(main.commands, "verify", _fake_verify([]))
+    result = CliRunner().invoke(main, ["ci", "--mode", "plan", "--event", event])
+    assert result.exit_code == 0, result.output
+    assert json.loads(_outputs(tmp_path / "output.txt")["submissions"]) == [""]
+    assert "no --team option" in result.output
 
     # Nothing under submissions/ changed: one job for the whole pull request.
     (tmp_path / "output.txt").unlink()

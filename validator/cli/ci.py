@@ -86,6 +86,13 @@ def invoke_by_options(
     return 0
 
 
+def _has_option(ctx: click.Context, name: str, flag: str) -> bool:
+    from validator.cli import main
+
+    command = main.get_command(ctx, name)
+    return command is not None and any(flag in getattr(p, "opts", []) for p in command.params)
+
+
 class CannotPlan(Exception):
     """The changed submissions cannot be listed (git failed, or too many)."""
 
@@ -305,6 +312,12 @@ def ci(
             fail(str(exc))
             return
         click.echo(f"validator: changed submissions: {', '.join(changed) or 'none'}")
+        if changed and not _has_option(ctx, "verify", "--team"):
+            # This verify cannot be limited to one submission: one job verifies them all.
+            click.echo(
+                "validator: `validator verify` has no --team option; one job verifies every submission"
+            )
+            changed = []
         # An empty matrix would skip verify entirely; one job for the whole PR still checks its rows.
         set_outputs({"submissions": json.dumps(changed or [""])})
         return
@@ -316,6 +329,7 @@ def ci(
             "--base": event.base_sha,
             "--head": event.head_sha,
             "--title": event.title,
+            "--readme": readme,
             "--device": device,
             "--out": out,
             "--markdown": markdown,
