@@ -16,6 +16,7 @@ Every failure is a `CannotPostComment`; the CLI turns it into a message and an e
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -109,6 +110,17 @@ def _message(exc: Exception) -> str:
     return str(data or "")
 
 
+def _seconds(text: str | None) -> float | None:
+    """A header's number of seconds; None when absent or not a finite number (`nan`, `inf`, garbage)."""
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return max(value, 0.0) if math.isfinite(value) else None
+
+
 def retry_after(exc: Exception, attempt: int, retry: Retry) -> float | None:
     """Seconds to wait before trying again, or None when retrying would not help."""
     from github import GithubException
@@ -119,17 +131,12 @@ def retry_after(exc: Exception, attempt: int, retry: Retry) -> float | None:
     status, headers = exc.status, exc.headers
     after = _header(headers, "retry-after")
     if status >= 500 or status in (403, 429):
-        if after is not None:
-            try:
-                return max(float(after), 0.0)
-            except ValueError:
-                pass
-        reset = _header(headers, "x-ratelimit-reset")
+        seconds = _seconds(after)
+        if seconds is not None:
+            return seconds
+        reset = _seconds(_header(headers, "x-ratelimit-reset"))
         if _header(headers, "x-ratelimit-remaining") == "0" and reset is not None:
-            try:
-                return max(float(reset) - retry.clock(), 0.0) + 1.0
-            except ValueError:
-                pass
+            return max(reset - retry.clock(), 0.0) + 1.0
         if status >= 500:
             return retry.backoff_s * 2.0 ** (attempt - 1)
         if "rate limit" in _message(exc).lower() or status == 429:

@@ -208,3 +208,17 @@ def test_check_head(github_env: FakeGitHub) -> None:
     check_head("course/hw", 7, "a" * 40, retry=_retry())
     with pytest.raises(PullRequestHasMoved):
         check_head("course/hw", 7, "c" * 40, retry=_retry())
+
+
+@pytest.mark.parametrize(
+    ("value", "wait"), [("nan", 2.0), ("inf", 2.0), ("soon", 2.0), ("-5", 0.0), ("3", 3.0)]
+)
+def test_odd_retry_after_values(github_env: FakeGitHub, value: str, wait: float) -> None:
+    github_env.failures.append(
+        Failure(
+            "GET", r"/repos/course/hw/issues/7/comments", 503, {"message": "busy"}, {"retry-after": value}
+        )
+    )
+    waits: list[float] = []
+    post_sticky_comment("course/hw", 7, REPORT_1, retry=_retry(waits))
+    assert waits == [wait]
