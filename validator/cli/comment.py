@@ -86,6 +86,11 @@ def _check_identity(report: VerifyReport, pr: int, head_sha: str | None) -> None
     default=None,
     help="Read --head-sha from this file (written by a trusted job before any student code ran).",
 )
+@click.option(
+    "--author",
+    default=None,
+    help="The login whose comment is ours (default: the config's github.comment_author).",
+)
 @click.option("--summary-only", is_flag=True, help="Write the report to the job summary; post nothing.")
 @config_option
 @language_option
@@ -95,6 +100,7 @@ def comment(
     report_path: Path,
     head_sha: str | None,
     head_sha_file: Path | None,
+    author: str | None,
     summary_only: bool,
     config_path: Path | None,
     language: str | None,
@@ -147,7 +153,7 @@ def comment(
         repo,
         pr,
         body,
-        author=config.github.comment_author,
+        author=author or config.github.comment_author,
         head_sha=head_sha,
         summary_only=summary_only,
         github=github,
