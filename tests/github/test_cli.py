@@ -125,6 +125,12 @@ def test_comment_cli_posts_the_rendered_report(github_env: FakeGitHub, tmp_path:
     assert "<img" not in ours[0]["body"]
     assert github_env.comments[7][0]["body"] == f"{MARKER}\nfake report: pass"
 
+    # Posting with a GitHub App's token: --author names whose comment is ours.
+    github_env.tokens["app-token"] = "course-app[bot]"
+    app = runner.invoke(main, [*args, "--author", "course-app[bot]"], env={"GITHUB_TOKEN": "app-token"})
+    assert app.exit_code == 0, app.output
+    assert [c["user"]["login"] for c in github_env.comments[7]] == ["student", BOT, "course-app[bot]"]
+
 
 @pytest.mark.parametrize(
     ("content", "message"),
