@@ -160,6 +160,8 @@ class GithubConfig(_Section):
     comment_author: str = "github-actions[bot]"
     #: The label a maintainer adds to re-run on the GPU runner.
     gpu_label: str = "gpu-rerun"
+    #: At most this many changed submissions fan out as jobs of one pull request; more is an error.
+    max_submissions: int = Field(default=8, ge=1, le=256)
 
 
 class Config(_Section):

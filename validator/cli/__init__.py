@@ -9,6 +9,8 @@ import click
 
 from validator import __version__
 from validator.cli.check import check
+from validator.cli.ci import ci
+from validator.cli.comment import comment
 from validator.cli.diff import diff
 from validator.cli.verify import verify
 
@@ -22,3 +24,5 @@ def main() -> None:
 main.add_command(check)
 main.add_command(diff)
 main.add_command(verify)
+main.add_command(comment)
+main.add_command(ci)
