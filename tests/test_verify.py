@@ -178,3 +178,34 @@ def test_audit_a_whole_table_without_git(tmp_path: Path) -> None:
     assert runner.calls == [("team", "Оригинал"), ("team", "INT8")]
     assert [r.method for r in report.rows] == ["Оригинал", "INT8"]  # `other` has no manifest: not audited
     assert report.verdict == "pass"
+
+
+def test_a_matrix_job_verifies_only_its_team(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "course")
+    base = repo.commit(
+        {"README.md": readme(ORIGINAL), "submissions/team/bench.toml": manifest("team", "Оригинал")}
+    )
+    other = "| tiny | Оригинал 2 | 4 MB | 100 ms | - | 800 MB | - | Accuracy: 80% |"
+    undeclared = "| tiny | FP16 | 2 MB | 100 ms | - | 800 MB | - | Accuracy: 80% |"
+    head = repo.commit(
+        {
+            "README.md": readme(ORIGINAL, INT8, other, undeclared),
+            "submissions/team/bench.toml": manifest("team", "Оригинал", "INT8"),
+            "submissions/other/bench.toml": manifest("other", "Оригинал 2"),
+        }
+    )
+    runner = Recorder({**MEASURED, "Оригинал 2": MEASURED["Оригинал"]})
+    report = verify_pull_request(
+        repo.path,
+        base,
+        head,
+        title="team HW-2",
+        device="cpu",
+        config=Config(),
+        team="team",
+        runner=runner,
+        environment=ENV,
+    )
+    assert runner.calls == [("team", "INT8"), ("team", "Оригинал")]
+    # The undeclared row is reported by every job; the join keeps it once.
+    assert [(r.method, r.status) for r in report.rows] == [("INT8", "ok"), ("FP16", "no-manifest")]

@@ -61,6 +61,7 @@ MANIFEST_INVALID = define(
     "{message}",
 )
 
+
 class WorkTreeIsNotAtHead(Exception):
     """The submissions on disk are not the head revision's: running them would verify other code."""
 
@@ -117,6 +118,11 @@ def discover_submissions(root: Path, config: Config) -> Submissions:
                 )
             )
     return Submissions(manifests, problems)
+
+
+def _declared_by(submissions: Submissions, row: Row) -> str | None:
+    found = submissions.find(row)
+    return found[0].team if found else None
 
 
 def corrected_row(table: Table, row: Row, checks: Sequence[Check]) -> str:
@@ -345,11 +351,15 @@ def verify_pull_request(
     device: Device,
     config: Config,
     readme: str | None = None,
+    team: str | None = None,
     runner: Runner = harness_runner,
     environment: Environment | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> VerifyReport:
     """The rows a PR adds or changes (not those only rewritten), re-run from the checked-out head.
+
+    With `team`, only that submission's rows (and rows no submission declares, so that they are
+    reported by every job of a matrix and joined into one problem) are re-run.
 
     Raises `validator.git.CannotReadRevision` when a revision cannot be read (a usage error).
     """
@@ -366,6 +376,9 @@ def verify_pull_request(
             "check out the head revision before verifying it"
         )
     targets = [*diff.added, *(c.after for c in diff.changed if not c.format_only)]
+    if team is not None:
+        submissions = discover_submissions(repo, config)
+        targets = [row for row in targets if _declared_by(submissions, row) in (team, None)]
     table = diff.head_table
     if table is None:
         return VerifyReport(

@@ -13,13 +13,16 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from validator.cli.options import config_option, fail, language_option, settings
 from validator.problems import define
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from validator.config import Config
@@ -133,6 +136,16 @@ def changed_submissions(root: Path, base: str, head: str, config: Config) -> lis
     return sorted(teams)
 
 
+def _unique(items: list[T], key: Callable[[T], object]) -> list[T]:
+    seen: set[object] = set()
+    kept = []
+    for item in items:
+        if key(item) not in seen:
+            seen.add(key(item))
+            kept.append(item)
+    return kept
+
+
 def join_reports(
     reports: list[VerifyReport], event: PullRequestEvent, missing: list[str] | None = None
 ) -> VerifyReport:
@@ -153,9 +166,11 @@ def join_reports(
         pr=event.number,
         team=first.team if all(r.team == first.team for r in reports) else None,
         device=first.device,
-        rows=[row for r in reports for row in r.rows],
-        ratios=[ratio for r in reports for ratio in r.ratios],
-        problems=[problem for r in reports for problem in r.problems] + absent,
+        # Every job saw the same diff and the same undeclared rows: keep each once.
+        rows=_unique([row for r in reports for row in r.rows], lambda row: (row.line, row.model, row.method)),
+        ratios=_unique([ratio for r in reports for ratio in r.ratios], lambda r: r.model_dump_json()),
+        problems=_unique([p for r in reports for p in r.problems], lambda p: p.model_dump_json()) + absent,
+        readme=first.readme,
         environment=first.environment,
     )
 

@@ -27,6 +27,7 @@ from validator.cli.options import config_option, fail, language_option, settings
     show_default=True,
     help="The course repository (its submissions/ folder holds the manifests).",
 )
+@click.option("--team", help="Only this submission's rows (a job of a CI matrix).")
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report JSON here.")
 @click.option(
@@ -43,6 +44,7 @@ def verify(
     title: str | None,
     readme: Path | None,
     repo: Path,
+    team: str | None,
     device: str,
     out: Path | None,
     markdown: Path | None,
