@@ -298,6 +298,7 @@ def test_ci_verify_dispatches_by_option_names(
 
 def test_ci_missing_command_is_a_usage_error(course: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(main.commands, "diff", raising=False)
+    monkeypatch.delitem(main.lazy, "diff", raising=False)  # type: ignore[attr-defined]
     result = CliRunner().invoke(main, ["ci", "--mode", "diff", "--event", str(EVENTS / "opened_fork.json")])
     assert result.exit_code == 2
     assert "`validator diff` is not available" in result.output
