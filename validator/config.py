@@ -195,29 +195,45 @@ def parse_config(data: dict[str, Any], path: Path, text: str = "") -> Config:
         raise ConfigError(path, f"{location}: {first['msg']}", _key_line(text, last)) from None
 
 
+#: Where a course keeps its settings, in order of precedence.
+CONFIG_FILES = ("validator.toml", "pyproject.toml")
+
+
+def config_from_bytes(data: bytes, where: Path, *, section: bool | None = None) -> Config | None:
+    """Settings from a file's bytes; `None` for a pyproject.toml without `[tool.validator]`.
+
+    `where` names the file in messages (a path, or `REV:validator.toml` for a git revision).
+    """
+    try:
+        text = data.decode("utf-8")
+        parsed = tomllib.loads(text)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(where, f"not UTF-8 ({exc.reason})") from None
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+), column (\d+)", str(exc))
+        line, col = (int(match[1]), int(match[2])) if match else (None, None)
+        raise ConfigError(where, f"not valid TOML: {exc}", line, col) from None
+    if section if section is not None else where.name == "pyproject.toml":
+        parsed = parsed.get("tool", {}).get("validator")
+        if parsed is None:
+            return None
+    return parse_config(parsed, where, text)
+
+
 def load_config(root: Path, explicit: Path | None = None) -> Config:
     """Read the course's settings; defaults when it has none."""
-    candidates = [explicit] if explicit else [root / "validator.toml", root / "pyproject.toml"]
+    candidates = [explicit] if explicit else [root / name for name in CONFIG_FILES]
     for path in candidates:
         if path is None or not path.is_file():
             if explicit is not None:
                 raise ConfigError(explicit, "no such file")
             continue
         try:
-            text = path.read_text(encoding="utf-8")
-            data = tomllib.loads(text)
-        except UnicodeDecodeError as exc:
-            raise ConfigError(path, f"not UTF-8 ({exc.reason})") from None
-        except tomllib.TOMLDecodeError as exc:
-            match = re.search(r"line (\d+), column (\d+)", str(exc))
-            line, col = (int(match[1]), int(match[2])) if match else (None, None)
-            raise ConfigError(path, f"not valid TOML: {exc}", line, col) from None
+            data = path.read_bytes()
         except OSError as exc:
             raise ConfigError(path, f"cannot read: {exc.strerror}") from None
-        if path.name == "pyproject.toml" and explicit is None:
-            section = data.get("tool", {}).get("validator")
-            if section is None:
-                continue
-            return parse_config(section, path, text)
-        return parse_config(data, path, text)
+        # An explicit file is read whole, whatever its name.
+        config = config_from_bytes(data, path, section=False if explicit else None)
+        if config is not None:
+            return config
     return Config.model_construct()  # the defaults are valid by construction; skip building validators

@@ -9,7 +9,6 @@ whose `Row.values()` are equal (`1.33Gb` -> `1.33 GB`) is reported as format-onl
 from __future__ import annotations
 
 import json
-import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bench.manifest import Manifest, ManifestError, parse_manifest
 from validator.check import check_bytes
-from validator.config import Config, ConfigError, parse_config
+from validator.config import CONFIG_FILES, Config, config_from_bytes
 from validator.git import CannotReadRevision, read_blob, resolve
 from validator.model import FIELDS, QUANTITY_FIELDS, CheckReport, Problem, Row, Table
 from validator.problems import localized, sort_key
@@ -121,25 +120,13 @@ def diff_tables(base: CheckReport, head: CheckReport) -> TableDiff:
 def config_at_revision(repo: Path, rev: str) -> Config:
     """The course's settings as the base revision has them: a PR cannot relax the rules it is judged by."""
     sha = resolve(repo, rev)
-    for name in ("validator.toml", "pyproject.toml"):
+    for name in CONFIG_FILES:
         data = read_blob(repo, sha, name)
-        if data is None:
-            continue
-        where = Path(f"{rev}:{name}")
-        try:
-            text = data.decode("utf-8")
-            parsed = tomllib.loads(text)
-        except UnicodeDecodeError as exc:
-            raise ConfigError(where, f"not UTF-8 ({exc.reason})") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(where, f"not valid TOML: {exc}") from None
-        if name == "pyproject.toml":
-            section = parsed.get("tool", {}).get("validator")
-            if section is None:
-                continue
-            return parse_config(section, where, text)
-        return parse_config(parsed, where, text)
-    return Config()
+        where, section = Path(f"{rev}:{name}"), name == "pyproject.toml"
+        config = config_from_bytes(data, where, section=section) if data is not None else None
+        if config is not None:
+            return config
+    return Config.model_construct()
 
 
 def read_manifest(repo: Path, sha: str, path: str) -> Manifest | ManifestError | None:
