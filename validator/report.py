@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from validator.cell import format_metric
 from validator.model import Check, Metric, Problem, Quantity, RatioCheck, RowVerification, VerifyReport
 from validator.problems import localized
-from validator.units import format_number, format_quantity
+from validator.units import SIZE_UNITS, format_number, format_quantity
 
 MAX_CHARS = 60_000
 
@@ -199,7 +199,7 @@ def environment_line(report: VerifyReport, language: str = "en") -> str:
     if env.cores:
         parts.append(f"{env.cores} {words['cores']}")
     if env.ram_mb:
-        parts.append(f"{format_number(round(env.ram_mb / 1024, 1))} GB RAM")
+        parts.append(f"{format_number(round(env.ram_mb / SIZE_UNITS['gb'], 1))} GB RAM")
     if env.gpu:
         parts.append(escape(env.gpu))
     if env.torch:
