@@ -10,6 +10,7 @@ newlines. A number is never guessed: with no unit in the cell and none in the he
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
 from collections.abc import Iterable
@@ -25,8 +26,10 @@ from validator.units import (
     TIME_UNITS,
     UnitSpec,
     format_number,
-    parse_unit,
     to_quantity,
+)
+from validator.units import (
+    parse_unit as _parse_unit_uncached,
 )
 
 CELL_NO_UNIT = define(
@@ -148,13 +151,25 @@ def _fold(text: str) -> str:
     return " ".join(text.casefold().replace("ё", "е").strip().strip("*_`.").split())
 
 
+#: Cells repeat a handful of unit spellings; the lookup is pure, so it is cached.
+parse_unit = functools.lru_cache(maxsize=1024)(_parse_unit_uncached)
+
+
+@functools.lru_cache(maxsize=64)
+def _placeholders(extra: tuple[str, ...]) -> frozenset[str]:
+    return PLACEHOLDERS | {_fold(e) for e in extra}
+
+
+_BARE_PLACEHOLDER = re.compile(r"([^\w\s]+)\s*(\w+(?:/\w+)?)")
+
+
 def is_placeholder(text: str, extra: Iterable[str] = ()) -> bool:
     """`-`, `N/A`, `*Не применимо*`, and a placeholder with a unit stuck to it (`--Mb`)."""
-    placeholders = PLACEHOLDERS | {_fold(e) for e in extra}
+    placeholders = _placeholders(tuple(extra))
     folded = _fold(text)
     if folded in placeholders:
         return True
-    bare = re.fullmatch(r"([^\w\s]+)\s*(\w+(?:/\w+)?)", folded)
+    bare = _BARE_PLACEHOLDER.fullmatch(folded)
     return bare is not None and bare[1] in placeholders and parse_unit(bare[2]) is not None
 
 

@@ -6,9 +6,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from validator.metrics import is_metric_name
@@ -68,7 +69,7 @@ class HeaderInfo:
     field: str | None
     unit: UnitSpec | None = None
     device: Device | None = None
-    metrics: list[str] = field(default_factory=list)
+    metrics: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclass
@@ -87,8 +88,8 @@ class AliasTable:
             for word, device in _DEVICE_WORDS.items():
                 by_text[normalize_header(f"{alias} {word}")] = f"{device}_speed"
                 by_text[normalize_header(f"{word} {alias}")] = f"{device}_speed"
-        for name, aliases in (extra or {}).items():
-            for alias in aliases:
+        for name, extra_aliases in (extra or {}).items():
+            for alias in extra_aliases:
                 by_text[normalize_header(alias)] = name
         return cls(by_text)
 
