@@ -59,6 +59,11 @@ CELL_NOT_FINITE = define(
     "`{text}` is not a finite number; write `-` if it was not measured",
     "`{text}` — не конечное число; напишите `-`, если не измеряли",
 )
+CELL_OUT_OF_RANGE = define(
+    "cell-out-of-range", "error",
+    "`{text}` is too large to hold once converted to {unit}",
+    "`{text}` слишком велико после перевода в {unit}",
+)
 CELL_NEGATIVE = define(
     "cell-negative", "error",
     "`{text}`: {field} cannot be negative",
@@ -266,7 +271,12 @@ def parse_quantity(text: str, field_name: str, header: HeaderInfo | None) -> Qua
         issues.append(CellIssue(CELL_NEGATIVE, {"text": flat, "field": field_name}))
         return QuantityCell(None, issues, written, number_text)
     note = "; ".join(notes) or None
-    return QuantityCell(to_quantity(value, std, spec, note), issues, written, number_text)
+    quantity = to_quantity(value, std, spec, note)
+    if not math.isfinite(quantity.value) or (quantity.std is not None and not math.isfinite(quantity.std)):
+        # `1e308 TB` is finite as written and infinite in MB; JSON has no infinity.
+        issues.append(CellIssue(CELL_OUT_OF_RANGE, {"text": flat, "unit": quantity.unit}))
+        return QuantityCell(None, issues, written, number_text)
+    return QuantityCell(quantity, issues, written, number_text)
 
 
 def _clean_name(text: str) -> tuple[str, str | None]:

@@ -46,7 +46,7 @@ def check_bytes(data: bytes, path: str, config: Config | None = None) -> CheckRe
     return CheckReport(path=path, tables=tables, problems=problems)
 
 
-def too_large(path: str, size: int) -> CheckReport:
+def too_large(path: str, size: int | str) -> CheckReport:
     return CheckReport(path=path, problems=[FILE_TOO_LARGE.at(None, size=size, limit=MAX_BYTES)])
 
 
@@ -68,8 +68,8 @@ def check_file(path: Path, config: Config | None = None) -> CheckReport:
     if len(data) > MAX_BYTES:
         # Only the first MAX_BYTES + 1 bytes were read; the size on disk says how far over it is.
         try:
-            size = max(path.stat().st_size, len(data))
+            on_disk = path.stat().st_size
         except OSError:
-            size = len(data)
-        return too_large(str(path), size)
+            on_disk = 0
+        return too_large(str(path), on_disk if on_disk > MAX_BYTES else f"more than {MAX_BYTES}")
     return check_bytes(data, str(path), config)
