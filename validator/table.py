@@ -115,6 +115,21 @@ TABLE_TOO_MANY_COLUMNS = define(
     "the table has {count} columns; only the first {limit} are read",
     "в таблице {count} столбцов; прочитаны только первые {limit}",
 )
+FILE_TOO_LONG = define(
+    "file-too-long", "error",
+    "the file has {count} lines; only the first {limit} are read",
+    "в файле {count} строк; прочитаны только первые {limit}",
+)
+NESTING_TOO_DEEP = define(
+    "nesting-too-deep", "warning",
+    "blocks nested more than {limit} levels deep (here {depth} `>`) are not read as Markdown",
+    "блоки с вложенностью больше {limit} уровней (здесь {depth} `>`) не читаются как Markdown",
+)
+TOO_MANY_TABLES = define(
+    "too-many-tables", "error",
+    "the file has {count} tables; only the first {limit} are read",
+    "в файле {count} таблиц; прочитаны только первые {limit}",
+)
 CELL_TOO_LONG = define(
     "cell-too-long", "error",
     "this cell is {length} characters long; cells over {limit} characters are not read",
@@ -129,6 +144,8 @@ TOO_MANY_PROBLEMS = define(
 
 #: Limits on hostile input (docs/security-input.md). A course table has ~10 columns, tens of rows
 #: and cells under 300 characters; these are far above that and keep reading linear and bounded.
+MAX_LINES = 20_000
+MAX_TABLES = 200
 MAX_ROWS = 10_000
 MAX_COLUMNS = 64
 MAX_CELL_CHARS = 1_000
@@ -306,7 +323,8 @@ def _table_rule(state: StateBlock, startLine: int, endLine: int, silent: bool) -
     terminators = state.md.block.ruler.getRules("blockquote")
     token = state.push("table_open", "table", 1)
     token.map = table_lines = [startLine, 0]
-    for line in (startLine, *range(startLine + 2, endLine)):
+    line = startLine
+    while line < endLine:
         if line > startLine:
             if state.sCount[line] < state.blkIndent:
                 break
@@ -321,6 +339,8 @@ def _table_rule(state: StateBlock, startLine: int, endLine: int, silent: bool) -
         token.content = text
         token.meta = {"offset": offset, "header": line == startLine}
         nextLine = line + 1
+        # The delimiter row is structure, not a row.
+        line = startLine + 2 if line == startLine else line + 1
     state.push("table_close", "table", -1)
     table_lines[1] = nextLine
     state.parentType = old_parent
@@ -343,6 +363,9 @@ def _markdown(*, blocks_only: bool) -> MarkdownIt:
 
 _MD = _markdown(blocks_only=False)
 _MD_BLOCKS = _markdown(blocks_only=True)
+#: markdown-it stops nesting blocks here (its `maxNesting`); deeper content is silently dropped.
+_MAX_NESTING = int(_MD.options["maxNesting"])
+_DEEP_QUOTE = re.compile(rf"^[ \t]*(?:>[ \t]*){{{_MAX_NESTING},}}", re.MULTILINE)
 
 
 @dataclass
@@ -370,7 +393,7 @@ def _collect_tables(tokens: Sequence[Token]) -> tuple[list[_RawTable], list[tupl
         elif token.type == "table_open":
             current = _RawTable(token.map[0] + 1 if token.map else 1, heading, [], [])
             tables.append(current)
-        elif token.type == "table_row" and current is not None:
+        elif token.type == "table_row" and current is not None and len(tables) <= MAX_TABLES:
             line = token.map[0] + 1 if token.map else current.line
             if token.meta["header"]:
                 current.header = split_cells(token.content, token.meta["offset"])
@@ -442,10 +465,24 @@ def read_tables(source: Source, config: TableConfig, aliases: AliasTable | None 
 ]:
     """Every table of the document, each row read into the data model, with problems."""
     aliases = aliases or AliasTable.build(config.aliases)
-    tokens = _MD_BLOCKS.parse(source.text)
+    problems = _Problems()
+    text = source.text
+    if len(source.lines) > MAX_LINES:
+        # Markdown's tokens cost ~0.5 KB each and a line can make several: bound them by lines.
+        problems.add(FILE_TOO_LONG, MAX_LINES + 1, 1, count=len(source.lines), limit=MAX_LINES)
+        text = "\n".join(source.lines[:MAX_LINES])
+    deep = _DEEP_QUOTE.search(text)
+    if deep:
+        line = text.count("\n", 0, deep.start()) + 1
+        problems.add(NESTING_TOO_DEEP, line, 1, limit=_MAX_NESTING, depth=deep[0].count(">"))
+    tokens = _MD_BLOCKS.parse(text)
     raw_tables, others = _collect_tables(tokens)
     tables: list[Table] = []
-    problems = _Problems()
+    if len(raw_tables) > MAX_TABLES:
+        problems.add(
+            TOO_MANY_TABLES, raw_tables[MAX_TABLES].line, 1, count=len(raw_tables), limit=MAX_TABLES
+        )
+        raw_tables = raw_tables[:MAX_TABLES]
     transposed = False
     for raw in raw_tables:
         table, is_transposed = _read_table(raw, config, aliases, problems)

@@ -112,7 +112,7 @@ def test_reformatting_keeps_values(spec: gen.TableSpec, data: st.DataObject) -> 
     assert [r.values() for r in first.rows] == [r.values() for r in second.rows]
 
 
-@FAST
+@SLOW
 @given(gen.readme_pairs())
 def test_readme_pairs_read_as_generated(pair: tuple[gen.TableSpec, gen.TableSpec]) -> None:
     for spec in pair:
