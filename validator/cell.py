@@ -165,12 +165,20 @@ def _placeholders(extra: tuple[str, ...]) -> frozenset[str]:
     return PLACEHOLDERS | {_fold(e) for e in extra}
 
 
+@functools.lru_cache(maxsize=64)
+def _digit_placeholder(extra: tuple[str, ...]) -> bool:
+    return any(p[:1].isdigit() for p in _placeholders(extra))
+
+
 _BARE_PLACEHOLDER = re.compile(r"([^\w\s]+)\s*(\w+(?:/\w+)?)")
 
 
 def is_placeholder(text: str, extra: Iterable[str] = ()) -> bool:
     """`-`, `N/A`, `*Не применимо*`, and a placeholder with a unit stuck to it (`--Mb`)."""
-    placeholders = _placeholders(tuple(extra))
+    extra = tuple(extra)
+    if text[:1].isdigit() and not _digit_placeholder(extra):
+        return False  # a number, the common case in a long table: no folding needed
+    placeholders = _placeholders(extra)
     folded = _fold(text)
     if folded in placeholders:
         return True
@@ -208,12 +216,12 @@ def parse_quantity(text: str, field_name: str, header: HeaderInfo | None) -> Qua
     unit_text = match["std_unit"] or match["unit"]
     notes: list[str] = []
     # Parenthesized parts are a unit (`(sec/tokens)`) or a note (`(Tesla T4)`).
-    for inner in _PAREN.findall(rest):
+    for inner in _PAREN.findall(rest) if "(" in rest else ():
         if unit_text is None and parse_unit(inner) is not None:
             unit_text = inner
         elif inner.strip():
             notes.append(inner.strip())
-    outside = _PAREN.sub(" ", rest).strip(" ,;")
+    outside = (_PAREN.sub(" ", rest) if "(" in rest else rest).strip(" ,;")
     if outside:
         notes.append(outside)
         if re.search(r"\d", outside):

@@ -20,6 +20,7 @@ from markdown_it.token import Token
 from validator.cell import (
     CELL_NO_UNIT,
     CellIssue,
+    QualityCell,
     QuantityCell,
     is_placeholder,
     parse_quality,
@@ -325,15 +326,18 @@ def _table_rule(state: StateBlock, startLine: int, endLine: int, silent: bool) -
     token.map = table_lines = [startLine, 0]
     line = startLine
     while line < endLine:
+        text, offset = _row_text(state, line)
         if line > startLine:
             if state.sCount[line] < state.blkIndent:
                 break
-            if any(rule(state, line, endLine, True) for rule in terminators):
+            # Every terminating block (fence, quote, rule, list, HTML, heading) starts with one of
+            # these characters: a row starting with `|` needs no rule tried.
+            if (text[:1] in _BLOCK_STARTS or text[:1].isdigit()) and any(
+                rule(state, line, endLine, True) for rule in terminators
+            ):
                 break
-            text, _ = _row_text(state, line)
             if not text.strip(MD_TRIM_CHARS) or state.is_code_block(line):
                 break
-        text, offset = _row_text(state, line)
         token = state.push("table_row", "tr", 0)
         token.map = [line, line + 1]
         token.content = text
@@ -348,7 +352,8 @@ def _table_rule(state: StateBlock, startLine: int, endLine: int, silent: bool) -
     return True
 
 
-_DELIMITER_ROW = re.compile(r"[-:|][-:|\s]*")
+_BLOCK_STARTS = frozenset("`~>*-_+<#")
+_DELIMITER_ROW = re.compile(r"[-:|][-:| \t]+")
 _DELIMITER_CELL = re.compile(r":?-+:?")
 
 
@@ -560,6 +565,8 @@ def _read_table(
             limit=len(raw.rows), max_rows=MAX_ROWS, max_cells=MAX_CELLS,
         )
     rows: list[Row] = []
+    # Columns repeat their cells (`-`, `1560Mb`, `int8`): a cell's text is parsed once per column.
+    parsed: dict[tuple[int, str], QuantityCell | QualityCell] = {}
     pending: list[tuple[int, int, QuantityCell, str]] = []  # (row, column) cells lacking a unit
     seen: dict[tuple[str, str], int] = {}
     expected = len(raw.header)
@@ -572,7 +579,8 @@ def _read_table(
                 what = "the missing cells are read as not measured"
             problems.add(ROW_CELL_COUNT, line_number, 1, found=len(positions), expected=expected, what=what)
         row, missing_units = _read_row(
-            line_number, positions, columns, config, problems, raw_extra=positions[expected:][:MAX_COLUMNS]
+            line_number, positions, columns, config, problems, parsed,
+            raw_extra=positions[expected:][:MAX_COLUMNS],
         )
         if row is None:
             continue
@@ -600,6 +608,7 @@ def _read_row(
     columns: list[_Column],
     config: TableConfig,
     problems: _Problems,
+    parsed: dict[tuple[int, str], QuantityCell | QualityCell],
     raw_extra: list[tuple[int, str]],
 ) -> tuple[Row | None, list[tuple[int, QuantityCell, str]]]:
     values: dict[str, object] = {}
@@ -607,6 +616,7 @@ def _read_row(
     notes: list[str] = []
     sources: dict[str, CellSource] = {}
     missing_units: list[tuple[int, QuantityCell, str]] = []
+    placeholders = tuple(config.placeholders)
     for column in columns:
         written = positions[column.index][1] if column.index < len(positions) else ""
         col = positions[column.index][0] if column.index < len(positions) else 1
@@ -616,7 +626,7 @@ def _read_row(
         text = cell_text(written)
         info = column.info
         if not column.read:
-            if text and not is_placeholder(text, config.placeholders):
+            if text and not is_placeholder(text, placeholders):
                 notes.append(f"{info.text}: {' '.join(text.split())}")
             continue
         assert info.field is not None
@@ -625,17 +635,21 @@ def _read_row(
             values[info.field] = " ".join(text.split())
             sources[info.field] = CellSource(text=raw_text, column=col)
             continue
-        if is_placeholder(text, config.placeholders):
+        if is_placeholder(text, placeholders):
             continue
         if info.field == "quality":
-            parsed = parse_quality(text, info)
-            quality.extend(parsed.metrics)
-            for issue in parsed.issues:
+            quality_cell = parsed.get((column.index, text))
+            if not isinstance(quality_cell, QualityCell):
+                quality_cell = parsed[column.index, text] = parse_quality(text, info)
+            quality.extend(quality_cell.metrics)
+            for issue in quality_cell.issues:
                 problems.add_issue(issue, line, col)
             key = "quality" if "quality" not in sources else f"quality.{column.index}"
             sources[key] = CellSource(text=raw_text, column=col)
             continue
-        cell = parse_quantity(text, info.field, info)
+        cell = parsed.get((column.index, text))
+        if not isinstance(cell, QuantityCell):
+            cell = parsed[column.index, text] = parse_quantity(text, info.field, info)
         for issue in cell.issues:
             if issue.kind is CELL_NO_UNIT:
                 missing_units.append((col, cell, info.field))

@@ -38,11 +38,69 @@ MARKUP = ("{}", "{}", "{}", "**{}**", "*{}*", "`{}`", "_{}_")
 BREAKS = ("<br>", "</br>", "<br/>", "<br />", "; ", ", ")
 #: Pieces of Markdown and of the cell grammar, for junk and for mutations.
 JUNK = (
-    "|", "\\|", "||", "`", "**", "*", "_", "<br>", "</br>", "<table>", "&amp;", "&#x0;", "[", "](", ")",
-    "(", "![x](y)", ">", "> ", "#", "- ", "1. ", "    ", "\t", "\n", "\r\n", "\r", "\ufeff", "\x00", "±",
-    "+-", "+/-", "~", "≈", "%", "1e999", "-1e999", "NaN", "inf", "-0", "1e308", "0,5", "5888,20",
-    "1.33Gb", "MB", "Mb", "ms", "tokens/s", "sec/token", "ms/token", "it/s", "WER:", "NISQA-MOS: 2.25",
-    "---", ":---:", "-|-", "\\", "ё", "Модель", "Метод", "Размер весов", "(CPU, ms)", "Качество (WER)",
+    "|",
+    "\\|",
+    "||",
+    "`",
+    "**",
+    "*",
+    "_",
+    "<br>",
+    "</br>",
+    "<table>",
+    "&amp;",
+    "&#x0;",
+    "[",
+    "](",
+    ")",
+    "(",
+    "![x](y)",
+    ">",
+    "> ",
+    "#",
+    "- ",
+    "1. ",
+    "    ",
+    "\t",
+    "\n",
+    "\r\n",
+    "\r",
+    "\ufeff",
+    "\x00",
+    "±",
+    "+-",
+    "+/-",
+    "~",
+    "≈",
+    "%",
+    "1e999",
+    "-1e999",
+    "NaN",
+    "inf",
+    "-0",
+    "1e308",
+    "0,5",
+    "5888,20",
+    "1.33Gb",
+    "MB",
+    "Mb",
+    "ms",
+    "tokens/s",
+    "sec/token",
+    "ms/token",
+    "it/s",
+    "WER:",
+    "NISQA-MOS: 2.25",
+    "---",
+    ":---:",
+    "-|-",
+    "\\",
+    "ё",
+    "Модель",
+    "Метод",
+    "Размер весов",
+    "(CPU, ms)",
+    "Качество (WER)",
 )
 
 
@@ -156,9 +214,7 @@ def numbers(draw: st.DrawFn, *, max_int: int = 99_999) -> tuple[str, float]:
 
 
 @st.composite
-def quantity_cells(
-    draw: st.DrawFn, field_name: str, header_unit: Unit | None
-) -> tuple[str, Quantity | None]:
+def quantity_cells(draw: st.DrawFn, field_name: str, header_unit: Unit | None) -> tuple[str, Quantity | None]:
     """A quantity cell as written and the `Quantity` it means (None for a placeholder)."""
     if draw(st.integers(0, 9)) == 0:
         return draw(st.sampled_from(PLACEHOLDER_CELLS)), None
@@ -350,9 +406,7 @@ def readme_pairs(draw: st.DrawFn) -> tuple[TableSpec, TableSpec]:
 
 # --- junk ------------------------------------------------------------------------------------
 
-junk_text = st.lists(
-    st.one_of(st.sampled_from(JUNK), st.text(max_size=8)), max_size=40
-).map("".join)
+junk_text = st.lists(st.one_of(st.sampled_from(JUNK), st.text(max_size=8)), max_size=40).map("".join)
 
 
 @st.composite

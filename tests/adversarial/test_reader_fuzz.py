@@ -11,10 +11,11 @@ from types import ModuleType
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from markdown_it.token import Token
 
 from validator.check import check_bytes
 from validator.model import QUANTITY_FIELDS, Severity
-from validator.table import _MD, cell_text, inline_text, split_cells
+from validator.table import _MD, _MD_BLOCKS, cell_text, decode, inline_text, split_cells
 
 from . import strategies as gen
 
@@ -23,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _load_fuzzer() -> ModuleType:
     spec = importlib.util.spec_from_file_location("fuzz_corpus", ROOT / "scripts" / "fuzz_corpus.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -108,7 +110,8 @@ def test_reformatting_keeps_values(spec: gen.TableSpec, data: st.DataObject) -> 
     other = data.draw(gen.reformatted(spec))
     first = check_bytes(spec.markdown.encode(), "a.md").comparison
     second = check_bytes(other.markdown.encode(), "b.md").comparison
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert [r.values() for r in first.rows] == [r.values() for r in second.rows]
 
 
@@ -161,6 +164,28 @@ COURSE_TABLE = """# Курс
 """  # a backslash at a line end continues the line: the rows stay one line each
 
 
+def _table_lines(tokens: list[Token]) -> list[tuple[str, int]]:
+    """(what, line) for each table and row; the delimiter row is not a row."""
+    found = []
+    for token in tokens:
+        if token.type == "table_open" and token.map:
+            found.append(("table", token.map[0]))
+        elif token.type in ("tr_open", "table_row") and token.map:
+            found.append(("row", token.map[0]))
+    return found
+
+
+@SLOW
+@given(st.one_of(gen.documents(), gen.tables().flatmap(lambda t: gen.mutated(t.markdown))))
+def test_table_rule_matches_markdown_it(text: str) -> None:
+    """Our one-token-per-row table rule finds the same tables and rows as markdown-it's own."""
+    from markdown_it import MarkdownIt
+
+    source = decode(text.encode("utf-8")).text
+    stock = MarkdownIt("commonmark", {"html": True}).enable("table").parse(source)
+    assert _table_lines(_MD_BLOCKS.parse(source)) == _table_lines(stock)
+
+
 def test_corpus_mutations() -> None:
     """A few hundred mutations of the real submissions (the long run is scripts/fuzz_corpus.py)."""
     # Outside the course workspace there is no ../shared: a course-shaped table seeds it instead.
@@ -174,7 +199,9 @@ def test_every_problem_has_both_languages() -> None:
     from validator.problems import REGISTRY
 
     for kind in REGISTRY.values():
-        assert kind.en and kind.ru and kind.severity in (Severity.error, Severity.warning)
+        assert kind.en
+        assert kind.ru
+        assert kind.severity in (Severity.error, Severity.warning)
 
 
 @pytest.mark.parametrize(
@@ -189,4 +216,5 @@ def test_every_problem_has_both_languages() -> None:
 def test_extreme_numbers_are_problems(text: str, code: str) -> None:
     report = check_bytes(text.encode(), "README.md")
     assert [p.code for p in report.problems] == [code]
-    assert report.comparison is not None and report.comparison.rows[0].weights_size is None
+    assert report.comparison is not None
+    assert report.comparison.rows[0].weights_size is None
