@@ -284,20 +284,23 @@ def fuzz(
     return done, found
 
 
-def run_atheris(seeds: Sequence[bytes], out: Path) -> int:  # pragma: no cover - optional tool
+def run_atheris(seeds: Sequence[bytes], out: Path, iterations: int, budget: float) -> int:
+    """Coverage-guided fuzzing with atheris (libFuzzer), when it is installed."""
     import atheris  # type: ignore[import-not-found]
 
     def one_input(data: bytes) -> None:
         failures = check_input(data)
         if failures:
-            save(out, data, failures)
-            raise AssertionError("\n".join(failures))
+            path = save(out, data, failures)
+            raise AssertionError(f"{path}:\n" + "\n".join(failures))
 
     corpus = out / "atheris-corpus"
     corpus.mkdir(parents=True, exist_ok=True)
     for index, seed in enumerate(seeds):
         (corpus / f"seed-{index}.md").write_bytes(seed)
-    atheris.Setup([sys.argv[0], str(corpus)], one_input)
+    atheris.instrument_all()
+    options = [f"-runs={iterations}", f"-max_total_time={int(budget)}", "-rss_limit_mb=2048"]
+    atheris.Setup([sys.argv[0], *options, str(corpus)], one_input)
     atheris.Fuzz()
     return 0
 
@@ -316,7 +319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("fuzz_corpus: no seed files found", file=sys.stderr)
         return 2
     if args.atheris:
-        return run_atheris(seeds, args.out)
+        return run_atheris(seeds, args.out, args.iterations, args.time_budget)
     seed = args.seed if args.seed is not None else random.randrange(2**32)  # noqa: S311
     start = time.monotonic()
     done, found = fuzz(seeds, args.iterations, args.time_budget, random.Random(seed))  # noqa: S311
