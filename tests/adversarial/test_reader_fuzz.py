@@ -218,3 +218,22 @@ def test_extreme_numbers_are_problems(text: str, code: str) -> None:
     assert [p.code for p in report.problems] == [code]
     assert report.comparison is not None
     assert report.comparison.rows[0].weights_size is None
+
+
+@pytest.mark.parametrize(
+    ("row", "method", "method_column"),
+    [
+        # GFM splits on a pipe inside a code span; the old splitter did not, and shifted columns.
+        ("| a | `x|y` | 1 MB |", "`x", 7),
+        # `\\|` is an escaped pipe for GFM (any backslash before a pipe escapes it).
+        ("| a\\\\| b | 1 MB |", "1 MB", 12),
+    ],
+)
+def test_columns_follow_gfm_splitting(row: str, method: str, method_column: int) -> None:
+    text = f"| Model | Method | Size |\n|-|-|-|\n{row}\n"
+    report = check_bytes(text.encode(), "README.md")
+    table = report.comparison
+    assert table is not None
+    assert table.rows[0].method == method
+    assert table.rows[0].source["method"].column == method_column
+    assert "row-cell-count" in [p.code for p in report.problems]
