@@ -9,6 +9,7 @@ newlines. A number is never guessed: with no unit in the cell and none in the he
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable
@@ -24,59 +25,77 @@ from validator.units import (
     TIME_UNITS,
     UnitSpec,
     format_number,
-    parse_unit,
     to_quantity,
+)
+from validator.units import (
+    parse_unit as _parse_unit_uncached,
 )
 
 CELL_NO_UNIT = define(
-    "cell-no-unit", "error",
+    "cell-no-unit",
+    "error",
     "`{text}` has no unit, and the column header `{header}` declares none; write the unit in the cell "
     "or in the header (e.g. `(MB)`), a number is never guessed",
     "в `{text}` нет единицы измерения, и заголовок столбца `{header}` её не указывает; допишите единицу "
     "в ячейку или в заголовок (например, `(MB)`) — число без единицы не угадываем",
 )
 CELL_UNKNOWN_UNIT = define(
-    "cell-unknown-unit", "error",
+    "cell-unknown-unit",
+    "error",
     "`{unit}` in `{text}` is not a unit we know for {field}",
     "`{unit}` в `{text}` — неизвестная единица для поля {field}",
 )
 CELL_WRONG_DIMENSION = define(
-    "cell-unit-mismatch", "error",
+    "cell-unit-mismatch",
+    "error",
     "`{text}` is in {dimension}, but the {field} column holds {expected}",
     "`{text}` измеряется как {dimension}, а столбец {field} содержит {expected}",
 )
 CELL_UNPARSEABLE = define(
-    "cell-unparseable", "error",
+    "cell-unparseable",
+    "error",
     "cannot read a number from `{text}`; write e.g. `{example}`, or `-` if it was not measured",
     "не удаётся прочитать число из `{text}`; напишите, например, `{example}`, или `-`, если не измеряли",
 )
 CELL_NOT_FINITE = define(
-    "cell-not-finite", "error",
+    "cell-not-finite",
+    "error",
     "`{text}` is not a finite number; write `-` if it was not measured",
     "`{text}` — не конечное число; напишите `-`, если не измеряли",
 )
+CELL_OUT_OF_RANGE = define(
+    "cell-out-of-range",
+    "error",
+    "`{text}` is too large to hold once converted to {unit}",
+    "`{text}` слишком велико после перевода в {unit}",
+)
 CELL_NEGATIVE = define(
-    "cell-negative", "error",
+    "cell-negative",
+    "error",
     "`{text}`: {field} cannot be negative",
     "`{text}`: {field} не может быть отрицательным",
 )
 CELL_EXTRA_TEXT = define(
-    "cell-extra-text", "warning",
+    "cell-extra-text",
+    "warning",
     "`{text}` holds more than one number; read {value}, the rest (`{rest}`) is kept as a note",
     "в `{text}` больше одного числа; прочитано {value}, остальное (`{rest}`) сохранено как примечание",
 )
 CELL_UNIT_OVERRIDES_HEADER = define(
-    "cell-unit-overrides-header", "warning",
+    "cell-unit-overrides-header",
+    "warning",
     "`{text}` is in {cell_unit}, but the header declares {header_unit}; the cell's unit is used",
     "`{text}` указано в {cell_unit}, а заголовок объявляет {header_unit}; используется единица из ячейки",
 )
 QUALITY_NO_NAME = define(
-    "quality-no-name", "error",
+    "quality-no-name",
+    "error",
     "`{text}`: which metric is this? The header `{header}` names {names}; write it as `NAME: value`",
     "`{text}`: какая это метрика? Заголовок `{header}` называет {names}; запишите как `НАЗВАНИЕ: значение`",
 )
 QUALITY_UNPARSEABLE = define(
-    "quality-unparseable", "error",
+    "quality-unparseable",
+    "error",
     "cannot read a metric from `{text}`; write e.g. `WER: 0.031 ± 0.028` or `82.8% F1`",
     "не удаётся прочитать метрику из `{text}`; напишите, например, `WER: 0.031 ± 0.028` или `82.8% F1`",
 )
@@ -84,9 +103,35 @@ QUALITY_UNPARSEABLE = define(
 #: Cell texts meaning "not measured" (compared after `_fold`). Extend with `[table] placeholders`.
 PLACEHOLDERS = frozenset(
     {
-        "", "-", "--", "---", "—", "–", "n/a", "na", "n.a.", "none", "null", "?", "tbd", "todo", "x",
-        "не применимо", "неприменимо", "нет", "нет данных", "н/д", "н/п", "not applicable", "not measured",
-        "не измерялось", "не измеряли", "не поддерживает", "не поддерживается", "not supported", "skip",
+        "",
+        "-",
+        "--",
+        "---",
+        "—",
+        "–",
+        "n/a",
+        "na",
+        "n.a.",
+        "none",
+        "null",
+        "?",
+        "tbd",
+        "todo",
+        "x",
+        "не применимо",
+        "неприменимо",
+        "нет",
+        "нет данных",
+        "н/д",
+        "н/п",
+        "not applicable",
+        "not measured",
+        "не измерялось",
+        "не измеряли",
+        "не поддерживает",
+        "не поддерживается",
+        "not supported",
+        "skip",
     }
 )
 
@@ -151,13 +196,33 @@ def _fold(text: str) -> str:
     return " ".join(text.casefold().replace("ё", "е").strip().strip("*_`.").split())
 
 
+#: Cells repeat a handful of unit spellings; the lookup is pure, so it is cached.
+parse_unit = functools.lru_cache(maxsize=1024)(_parse_unit_uncached)
+
+
+@functools.lru_cache(maxsize=64)
+def _placeholders(extra: tuple[str, ...]) -> frozenset[str]:
+    return PLACEHOLDERS | {_fold(e) for e in extra}
+
+
+@functools.lru_cache(maxsize=64)
+def _digit_placeholder(extra: tuple[str, ...]) -> bool:
+    return any(p[:1].isdigit() for p in _placeholders(extra))
+
+
+_BARE_PLACEHOLDER = re.compile(r"([^\w\s]+)\s*(\w+(?:/\w+)?)")
+
+
 def is_placeholder(text: str, extra: Iterable[str] = ()) -> bool:
     """`-`, `N/A`, `*Не применимо*`, and a placeholder with a unit stuck to it (`--Mb`)."""
-    placeholders = PLACEHOLDERS | {_fold(e) for e in extra}
+    extra = tuple(extra)
+    if text[:1].isdigit() and not _digit_placeholder(extra):
+        return False  # a number, the common case in a long table: no folding needed
+    placeholders = _placeholders(extra)
     folded = _fold(text)
     if folded in placeholders:
         return True
-    bare = re.fullmatch(r"([^\w\s]+)\s*(\w+(?:/\w+)?)", folded)
+    bare = _BARE_PLACEHOLDER.fullmatch(folded)
     return bare is not None and bare[1] in placeholders and parse_unit(bare[2]) is not None
 
 
@@ -191,18 +256,16 @@ def parse_quantity(text: str, field_name: str, header: HeaderInfo | None) -> Qua
     unit_text = match["std_unit"] or match["unit"]
     notes: list[str] = []
     # Parenthesized parts are a unit (`(sec/tokens)`) or a note (`(Tesla T4)`).
-    for inner in _PAREN.findall(rest):
+    for inner in _PAREN.findall(rest) if "(" in rest else ():
         if unit_text is None and parse_unit(inner) is not None:
             unit_text = inner
         elif inner.strip():
             notes.append(inner.strip())
-    outside = _PAREN.sub(" ", rest).strip(" ,;")
+    outside = (_PAREN.sub(" ", rest) if "(" in rest else rest).strip(" ,;")
     if outside:
         notes.append(outside)
         if re.search(r"\d", outside):
-            issues.append(
-                CellIssue(CELL_EXTRA_TEXT, {"text": flat, "value": number_text, "rest": outside})
-            )
+            issues.append(CellIssue(CELL_EXTRA_TEXT, {"text": flat, "value": number_text, "rest": outside}))
 
     spec: UnitSpec | None = None
     written: UnitSpec | None = None
@@ -257,7 +320,12 @@ def parse_quantity(text: str, field_name: str, header: HeaderInfo | None) -> Qua
         issues.append(CellIssue(CELL_NEGATIVE, {"text": flat, "field": field_name}))
         return QuantityCell(None, issues, written, number_text)
     note = "; ".join(notes) or None
-    return QuantityCell(to_quantity(value, std, spec, note), issues, written, number_text)
+    quantity = to_quantity(value, std, spec, note)
+    if not math.isfinite(quantity.value) or (quantity.std is not None and not math.isfinite(quantity.std)):
+        # `1e308 TB` is finite as written and infinite in MB; JSON has no infinity.
+        issues.append(CellIssue(CELL_OUT_OF_RANGE, {"text": flat, "unit": quantity.unit}))
+        return QuantityCell(None, issues, written, number_text)
+    return QuantityCell(quantity, issues, written, number_text)
 
 
 def _clean_name(text: str) -> tuple[str, str | None]:

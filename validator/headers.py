@@ -6,10 +6,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from dataclasses import field as dataclass_field
 from typing import Literal
 
 from validator.metrics import is_metric_name
@@ -22,34 +22,104 @@ Device = Literal["cpu", "gpu"]
 DEFAULT_ALIASES: dict[str, tuple[str, ...]] = {
     "model": ("модель", "model", "название модели", "model name", "модели", "models", "сеть", "network"),
     "method": (
-        "метод", "method", "метод сжатия", "метод компрессии", "compression method", "compression",
-        "technique", "подход", "approach", "способ", "оптимизация", "optimization", "вариант", "variant",
+        "метод",
+        "method",
+        "метод сжатия",
+        "метод компрессии",
+        "compression method",
+        "compression",
+        "technique",
+        "подход",
+        "approach",
+        "способ",
+        "оптимизация",
+        "optimization",
+        "вариант",
+        "variant",
     ),
     "weights_size": (
-        "размер весов", "размер", "размер модели", "model size", "size", "weights size", "weight size",
-        "weights", "вес модели", "размер весов модели", "размер на диске", "disk size", "size on disk",
-        "checkpoint size", "размер чекпоинта", "объем весов", "объём весов",
+        "размер весов",
+        "размер",
+        "размер модели",
+        "model size",
+        "size",
+        "weights size",
+        "weight size",
+        "weights",
+        "вес модели",
+        "размер весов модели",
+        "размер на диске",
+        "disk size",
+        "size on disk",
+        "checkpoint size",
+        "размер чекпоинта",
+        "объем весов",
+        "объём весов",
     ),
     "ram": (
-        "использование ram", "ram", "ram usage", "память ram", "оперативная память", "peak ram",
-        "cpu memory", "memory cpu", "использование памяти cpu", "память cpu", "ram memory",
-        "использование оперативной памяти", "озу", "использование озу",
+        "использование ram",
+        "ram",
+        "ram usage",
+        "память ram",
+        "оперативная память",
+        "peak ram",
+        "cpu memory",
+        "memory cpu",
+        "использование памяти cpu",
+        "память cpu",
+        "ram memory",
+        "использование оперативной памяти",
+        "озу",
+        "использование озу",
     ),
     "vram": (
-        "использование vram", "vram", "vram usage", "gpu memory", "memory gpu", "видеопамять",
-        "память gpu", "peak vram", "использование видеопамяти", "использование памяти gpu",
+        "использование vram",
+        "vram",
+        "vram usage",
+        "gpu memory",
+        "memory gpu",
+        "видеопамять",
+        "память gpu",
+        "peak vram",
+        "использование видеопамяти",
+        "использование памяти gpu",
     ),
     "quality": (
-        "качество", "quality", "точность", "accuracy", "метрика", "метрики", "metric", "metrics",
-        "score", "оценка", "качество модели", "model quality",
+        "качество",
+        "quality",
+        "точность",
+        "accuracy",
+        "метрика",
+        "метрики",
+        "metric",
+        "metrics",
+        "score",
+        "оценка",
+        "качество модели",
+        "model quality",
     ),
 }
 
 #: Header texts that name a speed and need a device (CPU or GPU) to say which speed.
 SPEED_ALIASES: tuple[str, ...] = (
-    "время инференса", "inference time", "время", "time", "latency", "скорость", "speed", "throughput",
-    "скорость инференса", "inference speed", "inference latency", "время работы", "инференс", "inference",
-    "задержка", "производительность", "performance", "время вывода",
+    "время инференса",
+    "inference time",
+    "время",
+    "time",
+    "latency",
+    "скорость",
+    "speed",
+    "throughput",
+    "скорость инференса",
+    "inference speed",
+    "inference latency",
+    "время работы",
+    "инференс",
+    "inference",
+    "задержка",
+    "производительность",
+    "performance",
+    "время вывода",
 )
 
 _DEVICE_WORDS: dict[str, Device] = {"cpu": "cpu", "цпу": "cpu", "gpu": "gpu", "гпу": "gpu", "cuda": "gpu"}
@@ -69,7 +139,7 @@ class HeaderInfo:
     field: str | None
     unit: UnitSpec | None = None
     device: Device | None = None
-    metrics: list[str] = dataclass_field(default_factory=list)
+    metrics: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclass
@@ -81,15 +151,15 @@ class AliasTable:
     @classmethod
     def build(cls, extra: Mapping[str, Sequence[str]] | None = None) -> AliasTable:
         by_text: dict[str, str] = {}
-        for name, defaults in DEFAULT_ALIASES.items():
-            for alias in defaults:
+        for name, aliases in DEFAULT_ALIASES.items():
+            for alias in aliases:
                 by_text[normalize_header(alias)] = name
         for alias in SPEED_ALIASES:
             for word, device in _DEVICE_WORDS.items():
                 by_text[normalize_header(f"{alias} {word}")] = f"{device}_speed"
                 by_text[normalize_header(f"{word} {alias}")] = f"{device}_speed"
-        for name, aliases in (extra or {}).items():
-            for alias in aliases:
+        for name, extra_aliases in (extra or {}).items():
+            for alias in extra_aliases:
                 by_text[normalize_header(alias)] = name
         return cls(by_text)
 

@@ -1,0 +1,1 @@
+"""Hostile input and hostile submissions: fuzzing, pathological files, escapes (issue 7)."""
