@@ -6,7 +6,6 @@ The Markdown reporter for verify reports lives in `validator.report`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 
 from validator.model import CheckReport, Problem, Severity
@@ -65,10 +64,10 @@ def text_check(report: CheckReport, language: str = "en") -> str:
 
 
 def json_check(report: CheckReport, language: str = "en") -> str:
-    data = report.model_dump(mode="json")
-    for problem, dumped in zip(report.problems, data["problems"], strict=True):
-        dumped["message"] = localized(problem, language)
-    return json.dumps(data, ensure_ascii=False, indent=2)
+    if language != "en":
+        problems = [p.model_copy(update={"message": localized(p, language)}) for p in report.problems]
+        report = report.model_copy(update={"problems": problems})
+    return report.model_dump_json(indent=2)
 
 
 def _escape_data(text: str) -> str:
