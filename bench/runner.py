@@ -41,11 +41,26 @@ from validator.model import Device, Quantity, RunResult, RunStatus
 from validator.units import mb
 
 #: Environment variables never passed to the child (matched on the upper-cased name).
-SECRET_PATTERNS = (r".*_TOKEN", r".*_SECRET.*", r".*SECRET_.*", r".*_KEY", r".*PASSWORD.*", r"GITHUB_TOKEN",
-                   r".*_PAT", r"ACTIONS_.*", r"AWS_.*", r".*CREDENTIALS.*")
+SECRET_PATTERNS = (
+    r".*_TOKEN",
+    r".*_SECRET.*",
+    r".*SECRET_.*",
+    r".*_KEY",
+    r".*PASSWORD.*",
+    r"GITHUB_TOKEN",
+    r".*_PAT",
+    r"ACTIONS_.*",
+    r"AWS_.*",
+    r".*CREDENTIALS.*",
+)
 #: Set in the child: nothing is ever fetched from a model hub.
-OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
-           "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
+OFFLINE = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONUNBUFFERED": "1",
+}
 SAMPLE_INTERVAL_S = 0.05
 #: Re-scan /proc for new descendants every this many samples (a scan reads every process; RSS is cheap).
 SCAN_EVERY = 4
@@ -121,7 +136,7 @@ def read_data(path: Path) -> tuple[list[Any], list[Any]]:
                 except json.JSONDecodeError as exc:
                     raise CannotReadData(f"{path.name}:{number}: not JSON ({exc.msg})") from None
                 if not isinstance(record, dict) or "input" not in record:
-                    raise CannotReadData(f"{path.name}:{number}: expected an object with an \"input\" key")
+                    raise CannotReadData(f'{path.name}:{number}: expected an object with an "input" key')
                 inputs.append(record["input"])
                 references.append(record.get("reference"))
     except FileNotFoundError:
@@ -239,8 +254,10 @@ def clock_problem(calls: list[Call], parent_span: float | None) -> str | None:
         return "the child did not report the start and end of its timed phase"
     child = sum(c.seconds for c in calls)
     slack = CLOCK_RELATIVE * parent_span + CLOCK_ABSOLUTE_S + CLOCK_PER_CALL_S * len(calls)
-    if child > parent_span + CLOCK_ABSOLUTE_S or child < parent_span - slack or any(
-        not math.isfinite(c.seconds) or c.seconds < 0 for c in calls
+    if (
+        child > parent_span + CLOCK_ABSOLUTE_S
+        or child < parent_span - slack
+        or any(not math.isfinite(c.seconds) or c.seconds < 0 for c in calls)
     ):
         return (
             f"timings disagree with the harness's clock: the child timed {child * 1000:.1f} ms of predict() "
@@ -301,8 +318,13 @@ def run_submission(
 
 
 def _run(
-    manifest: Manifest, run: RunSpec, device: Device, config: BenchConfig,
-    progress: ProgressCallback | None, index: int, count: int,
+    manifest: Manifest,
+    run: RunSpec,
+    device: Device,
+    config: BenchConfig,
+    progress: ProgressCallback | None,
+    index: int,
+    count: int,
 ) -> RunResult:
     base = {"team": manifest.team}
 
@@ -322,19 +344,24 @@ def _run(
     become_subreaper()
     with tempfile.TemporaryDirectory(prefix="validator-bench-") as scratch:
         spec_path = Path(scratch, "spec.json")
-        spec_path.write_text(json.dumps({
-            "folder": str(manifest.folder.resolve()),
-            "entry_file": str(entry.relative_to(manifest.folder.resolve())),
-            "entry_class": run.entry_class,
-            "device": device,
-            "task": run.task,
-            "inputs": inputs,
-            "batch_size": run.batch_size,
-            "warmup": config.warmup,
-            "repeats": config.repeats,
-            "threads": threads,
-            "weights_declared": declared is not None,
-        }), encoding="utf-8")
+        spec_path.write_text(
+            json.dumps(
+                {
+                    "folder": str(manifest.folder.resolve()),
+                    "entry_file": str(entry.relative_to(manifest.folder.resolve())),
+                    "entry_class": run.entry_class,
+                    "device": device,
+                    "task": run.task,
+                    "inputs": inputs,
+                    "batch_size": run.batch_size,
+                    "warmup": config.warmup,
+                    "repeats": config.repeats,
+                    "threads": threads,
+                    "weights_declared": declared is not None,
+                }
+            ),
+            encoding="utf-8",
+        )
         env = scrubbed_environment()
         env.update({"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "TMPDIR": scratch})
         read_fd, write_fd = os.pipe()
@@ -344,8 +371,14 @@ def _run(
         started = time.monotonic()
         try:
             child = subprocess.Popen(
-                command, cwd=manifest.folder.resolve(), env=env, stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(write_fd,), start_new_session=True,
+                command,
+                cwd=manifest.folder.resolve(),
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=(write_fd,),
+                start_new_session=True,
             )
         except OSError as exc:
             os.close(read_fd)
@@ -390,8 +423,10 @@ def _run(
                     gpu.sample(tree.seen)
                 if used > cap:
                     status = "oom"
-                    message = (f"the run used {mb(used):.0f} MB, over the {config.memory_limit_mb} MB memory "
-                               "limit, and was stopped")
+                    message = (
+                        f"the run used {mb(used):.0f} MB, over the {config.memory_limit_mb} MB memory "
+                        "limit, and was stopped"
+                    )
                     break
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -410,7 +445,10 @@ def _run(
     show("done")
     logs = _log_tail(stdout, stderr)
     extra: dict[str, Any] = {
-        **base, "wall_s": round(wall, 3), "network_isolated": bool(isolation), "log_tail": logs or None,
+        **base,
+        "wall_s": round(wall, 3),
+        "network_isolated": bool(isolation),
+        "log_tail": logs or None,
         "ram_sampled": _mb(tree.peak_bytes),
     }
     if status != "ok":
@@ -456,8 +494,15 @@ def _log_tail(stdout: CappedBuffer, stderr: CappedBuffer) -> str:
 
 
 def _measured(
-    run: RunSpec, result: dict[str, Any], channel: Channel, device: Device, inputs: list[Any],
-    references: list[Any], declared: int | None, tree: TreeMemory, gpu: GpuMemory | None,
+    run: RunSpec,
+    result: dict[str, Any],
+    channel: Channel,
+    device: Device,
+    inputs: list[Any],
+    references: list[Any],
+    declared: int | None,
+    tree: TreeMemory,
+    gpu: GpuMemory | None,
     extra: dict[str, Any],
 ) -> RunResult:
     try:
@@ -496,15 +541,24 @@ def _measured(
         vram = _mb(max(gpu.peak_bytes if gpu else 0, allocated))
     speed_field = "gpu_speed" if device == "cuda" else "cpu_speed"
     return RunResult(
-        model=run.model, method=run.method, status="ok", device=device,
+        model=run.model,
+        method=run.method,
+        status="ok",
+        device=device,
         weights_size=_mb(weights) if weights is not None else None,
-        ram=_mb(peak), vram=vram, quality=quality,
-        samples=len(inputs), repeats=len(calls) * run.batch_size // max(len(inputs), 1),
+        ram=_mb(peak),
+        vram=vram,
+        quality=quality,
+        samples=len(inputs),
+        repeats=len(calls) * run.batch_size // max(len(inputs), 1),
         weights_source=source,
         ram_baseline=_mb(baseline) if baseline else None,
         ram_over_baseline=_mb(max(peak - baseline, 0)) if baseline else None,
         ram_ru_maxrss=_mb(int(result.get("max_rss") or 0)),
-        p50=summary.p50, p90=summary.p90,
-        threads=result.get("threads"), interop_threads=result.get("interop_threads"),
-        **{speed_field: speed}, **extra,
+        p50=summary.p50,
+        p90=summary.p90,
+        threads=result.get("threads"),
+        interop_threads=result.get("interop_threads"),
+        **{speed_field: speed},
+        **extra,
     )

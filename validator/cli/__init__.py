@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 
 from validator import __version__
+from validator.cli.bench import bench
 from validator.cli.check import check
 
 
@@ -18,3 +19,4 @@ def main() -> None:
 
 
 main.add_command(check)
+main.add_command(bench)
