@@ -123,9 +123,10 @@ def become_subreaper() -> bool:
         return False
 
 
-def read_data(path: Path) -> tuple[list[Any], list[Any]]:
-    """Inputs and references of `data` (one JSON object a line)."""
+def read_data(path: Path, name: str | None = None) -> tuple[list[Any], list[Any]]:
+    """Inputs and references of `data` (one JSON object a line); `name` is how messages call the file."""
     inputs, references = [], []
+    label = name or path.name
     try:
         with path.open(encoding="utf-8") as handle:
             for number, line in enumerate(handle, start=1):
@@ -134,17 +135,17 @@ def read_data(path: Path) -> tuple[list[Any], list[Any]]:
                 try:
                     record = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    raise CannotReadData(f"{path.name}:{number}: not JSON ({exc.msg})") from None
+                    raise CannotReadData(f"{label}:{number}: not JSON ({exc.msg})") from None
                 if not isinstance(record, dict) or "input" not in record:
-                    raise CannotReadData(f'{path.name}:{number}: expected an object with an "input" key')
+                    raise CannotReadData(f'{label}:{number}: expected an object with an "input" key')
                 inputs.append(record["input"])
                 references.append(record.get("reference"))
     except FileNotFoundError:
-        raise CannotReadData(f"data file {path.name!r} does not exist") from None
+        raise CannotReadData(f"data file {label!r} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise CannotReadData(f"cannot read data file {path.name!r}: {exc}") from None
+        raise CannotReadData(f"cannot read data file {label!r}: {exc}") from None
     if not inputs:
-        raise CannotReadData(f"data file {path.name!r} has no samples")
+        raise CannotReadData(f"data file {label!r} has no samples")
     return inputs, references
 
 
@@ -333,7 +334,7 @@ def _run(
             progress(Progress(run.model, run.method, phase, done, total, index, count))
 
     try:
-        inputs, references = read_data(manifest.resolve(run.data))
+        inputs, references = read_data(manifest.resolve(run.data), run.data)
         declared = declared_weights_bytes(manifest, run)
         entry = manifest.resolve(run.entry_file)
     except (CannotReadData, ManifestError) as exc:
