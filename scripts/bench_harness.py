@@ -1,0 +1,269 @@
+#!/usr/bin/env python3
+"""Measures the harness's 'Done when' numbers (issue 4); the results go in docs/bench.md.
+
+    python scripts/bench_harness.py [--optimum-python /work/venvs/optimum/bin/python] [--json out.json]
+
+1. timing accuracy: a submission sleeping 20 ms per sample must measure 20.0-21.0 ms;
+2. memory accuracy: a submission holding 400 MB more must peak 400 MB +-5% higher (3 interleaved pairs);
+3. agreement with a peer: tiny GPT-2, greedy, 64 new tokens, batch 1: our tokens/s within 10% of
+   optimum-benchmark 0.6.0's decode throughput (its inline launcher, in its own venv; skipped with a
+   message when that venv is absent);
+4. overhead: our tokens/s within 3% of a bare timing loop over the same model in this process;
+5. repeatability: coefficient of variation of our tokens/s over 5 runs <= 5%.
+The GPT-2 measurements are interleaved (ours, bare loop, peer, ours, ...) because the machine drifts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import load_manifest, run_submission  # noqa: E402
+from validator.config import BenchConfig  # noqa: E402
+from validator.model import RunResult  # noqa: E402
+
+GPT_TEAM = ROOT / "examples" / "course" / "submissions" / "gpt_squad"
+PEER = ROOT / "scripts" / "optimum_peer.py"
+NEW_TOKENS, SEQ_LEN, THREADS = 64, 8, 1
+PROMPTS = [
+    [5, 17, 42, 9, 300, 12, 1000, 7],
+    [100, 200, 300, 400, 500, 600, 700, 800],
+    [7, 7, 7, 7, 7, 7, 7, 7],
+    [512, 3, 88, 901, 14, 2, 77, 640],
+]
+GPT_CONFIG = BenchConfig(threads=THREADS, warmup=4, repeats=10, timeout_s=600, memory_limit_mb=8192)
+
+
+def team(root: Path, name: str, code: str, inputs: list[Any], task: str = "generic") -> Path:
+    folder = root / name
+    (folder / "data").mkdir(parents=True)
+    (folder / "sub.py").write_text(code, encoding="utf-8")
+    (folder / "data" / "eval.jsonl").write_text(
+        "".join(json.dumps({"input": item}) + "\n" for item in inputs), encoding="utf-8"
+    )
+    (folder / "bench.toml").write_text(
+        f'team = "{name}"\n[[run]]\nmodel = "{name}"\nmethod = "x"\nentry = "sub.py:Submission"\n'
+        f'task = "{task}"\ndata = "data/eval.jsonl"\n',
+        encoding="utf-8",
+    )
+    return folder
+
+
+def run(folder: Path, config: BenchConfig) -> RunResult:
+    manifest = load_manifest(folder)
+    result = run_submission(manifest, manifest.runs[0], device="cpu", config=config)
+    if result.status != "ok":
+        raise SystemExit(f"{folder.name}: {result.status}: {result.error}\n{result.log_tail or ''}")
+    return result
+
+
+def check(name: str, ok: bool, text: str, results: dict[str, Any]) -> None:
+    print(f"[{'PASS' if ok else 'FAIL'}] {name}: {text}", flush=True)
+    results.setdefault("checks", {})[name] = {"pass": ok, "result": text}
+
+
+def timing(root: Path, results: dict[str, Any]) -> None:
+    code = (
+        "import time\nclass Submission:\n    def load(self, device):\n        pass\n"
+        "    def predict(self, inputs):\n        time.sleep(0.020 * len(inputs))\n        return inputs\n"
+    )
+    folder = team(root, "sleep20", code, list(range(10)))
+    result = run(folder, BenchConfig(threads=1, warmup=2, repeats=5))
+    assert result.cpu_speed is not None
+    value = result.cpu_speed.value
+    results["timing_ms"] = value
+    check(
+        "timing accuracy",
+        20.0 <= value <= 21.0,
+        f"20 ms sleep measured {value:.3f} ms ± {result.cpu_speed.std or 0:.3f} (p90 {result.p90:.3f}); "
+        "goal 20.0-21.0 ms",
+        results,
+    )
+
+
+def memory(root: Path, results: dict[str, Any]) -> None:
+    base = (
+        "class Submission:\n    def load(self, device):\n        self.block = b''\n"
+        "    def predict(self, inputs):\n        return inputs\n"
+    )
+    # bytes * n writes every byte, so all 400 MB are resident (a bare bytearray(n) may stay unmapped).
+    plus = base.replace("self.block = b''", "self.block = b'\\x01' * (400 * 1024 * 1024)")
+    folders = team(root, "mem_base", base, [1, 2]), team(root, "mem_plus", plus, [1, 2])
+    config = BenchConfig(threads=1, warmup=1, repeats=2, memory_limit_mb=4096)
+    diffs, over = [], []
+    for _ in range(3):
+        low, high = run(folders[0], config), run(folders[1], config)
+        assert low.ram is not None
+        assert high.ram is not None
+        assert low.ram_over_baseline is not None
+        assert high.ram_over_baseline is not None
+        diffs.append(high.ram.value - low.ram.value)
+        over.append(high.ram_over_baseline.value - low.ram_over_baseline.value)
+    diff = statistics.median(diffs)
+    results["memory_diff_mb"] = diffs
+    check(
+        "memory accuracy",
+        abs(diff - 400) <= 20,
+        f"+400 MB measured +{diff:.1f} MB peak RSS (runs: {', '.join(f'{d:.1f}' for d in diffs)}; "
+        f"over the post-import baseline: +{statistics.median(over):.1f} MB); goal 380-420 MB",
+        results,
+    )
+
+
+BARE = """
+import importlib.util, json, sys, time
+import torch
+torch.set_num_threads(int(sys.argv[3]))
+spec = importlib.util.spec_from_file_location("team_bench", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+inputs = json.loads(sys.argv[2])
+submission = module.Submission()
+submission.load("cpu")
+for item in inputs:
+    submission.predict([item])
+tokens, seconds = 0, 0.0
+for _ in range(int(sys.argv[4])):
+    for item in inputs:
+        start = time.perf_counter()
+        out = submission.predict([item])
+        seconds += time.perf_counter() - start
+        tokens += len(out[0])
+print(tokens / seconds)
+"""
+
+
+def bare_loop(folder: Path, inputs: list[Any]) -> float:
+    """tokens/s of the same model in one fresh process timed by a plain loop: no harness at all."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            BARE,
+            str(folder / "bench.py"),
+            json.dumps(inputs),
+            str(THREADS),
+            str(GPT_CONFIG.repeats),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    return float(done.stdout.split()[-1])
+
+
+def peer(python: Path, folder: Path) -> float:
+    done = subprocess.run(
+        [str(python), str(PEER), str(folder), str(NEW_TOKENS), str(SEQ_LEN), str(THREADS)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"optimum-benchmark failed:\n{done.stderr[-2000:]}")
+    return float(json.loads(lines[-1])["decode_tokens_per_s"])
+
+
+def gpt(root: Path, results: dict[str, Any], optimum_python: Path | None) -> None:
+    folder = root / "gpt_perf"
+    (folder / "data").mkdir(parents=True)
+    shutil.copy(GPT_TEAM / "bench.py", folder / "bench.py")
+    inputs = [{"ids": p, "new_tokens": NEW_TOKENS} for p in PROMPTS]
+    (folder / "data" / "eval.jsonl").write_text(
+        "".join(json.dumps({"input": item}) + "\n" for item in inputs), encoding="utf-8"
+    )
+    (folder / "bench.toml").write_text(
+        'team = "gpt_perf"\n[[run]]\nmodel = "gpt2-tiny"\nmethod = "Оригинал"\n'
+        'entry = "bench.py:Submission"\ntask = "text-generation"\ndata = "data/eval.jsonl"\n',
+        encoding="utf-8",
+    )
+    ours, bare, theirs = [], [], []
+    for index in range(5):
+        result = run(folder, GPT_CONFIG)
+        assert result.cpu_speed is not None
+        ours.append(result.cpu_speed.value)
+        bare.append(bare_loop(folder, inputs))
+        if optimum_python is not None and index < 3:
+            theirs.append(peer(optimum_python, folder))
+        print(
+            f"  gpt2-tiny round {index + 1}: ours {ours[-1]:.1f} tokens/s, bare loop {bare[-1]:.1f}"
+            + (f", optimum-benchmark {theirs[-1]:.1f}" if index < len(theirs) else ""),
+            flush=True,
+        )
+    results.update(ours_tokens_per_s=ours, bare_tokens_per_s=bare, optimum_tokens_per_s=theirs)
+    mean = statistics.fmean(ours)
+    cv = statistics.stdev(ours) / mean
+    check(
+        "repeatability",
+        cv <= 0.05,
+        f"CV of tokens/s over 5 runs {cv * 100:.2f}% (mean {mean:.1f}); goal <= 5%",
+        results,
+    )
+    ours_median, bare_median = statistics.median(ours), statistics.median(bare)
+    overhead = (bare_median - ours_median) / bare_median
+    check(
+        "overhead",
+        abs(overhead) <= 0.03,
+        f"harness {ours_median:.1f} vs bare loop {bare_median:.1f} tokens/s (medians): "
+        f"{overhead * 100:+.2f}% slower; goal within 3%",
+        results,
+    )
+    if not theirs:
+        print(
+            "[SKIP] agreement with a peer: optimum-benchmark's venv not found (create it: python -m venv "
+            "/work/venvs/optimum && pip install torch==2.13.0 && pip install optimum-benchmark==0.6.0 "
+            "'transformers<5' 'huggingface-hub<1'), or pass --optimum-python",
+            flush=True,
+        )
+        return
+    peer_median = statistics.median(theirs)
+    ours_peer = statistics.median(ours[: len(theirs)])
+    gap = (ours_peer - peer_median) / peer_median
+    check(
+        "agreement with optimum-benchmark",
+        abs(gap) <= 0.10,
+        f"ours {ours_peer:.1f} vs optimum-benchmark 0.6.0 decode {peer_median:.1f} tokens/s (medians of "
+        f"{len(theirs)} interleaved runs): {gap * 100:+.2f}%; goal within 10%",
+        results,
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--optimum-python", type=Path, default=Path("/work/venvs/optimum/bin/python"))
+    parser.add_argument("--only", choices=["timing", "memory", "gpt"], action="append")
+    parser.add_argument("--json", type=Path, help="also write the numbers here")
+    args = parser.parse_args()
+    optimum = args.optimum_python if args.optimum_python.is_file() else None
+    results: dict[str, Any] = {}
+    only = set(args.only or ["timing", "memory", "gpt"])
+    with tempfile.TemporaryDirectory(prefix="bench-harness-") as scratch:
+        root = Path(scratch)
+        if "timing" in only:
+            timing(root, results)
+        if "memory" in only:
+            memory(root, results)
+        if "gpt" in only:
+            gpt(root, results, optimum)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return 0 if all(c["pass"] for c in results.get("checks", {}).values()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
