@@ -507,7 +507,15 @@ def _measured(
     extra: dict[str, Any],
 ) -> RunResult:
     try:
-        calls = [Call(batch=int(b), seconds=float(s), tokens=int(t)) for b, s, t in result["calls"]]
+        calls = [
+            Call(
+                batch=int(c[0]),
+                seconds=float(c[1]),
+                tokens=int(c[2]),
+                cpu_seconds=float(c[3]) if len(c) > 3 else None,
+            )
+            for c in result["calls"]
+        ]
         outputs = result["outputs"]
         if not isinstance(outputs, list) or len(outputs) != len(inputs):
             raise ValueError(f"{len(outputs) if isinstance(outputs, list) else 'no'} outputs")
@@ -520,11 +528,16 @@ def _measured(
         return _failed(run, "error", problem, device, **extra)
     try:
         quality = compute_quality(run.task, outputs, references)
+        cpu_calls = [c.on_cpu_clock() for c in calls if c.cpu_seconds]
         if run.task == "text-generation":
             speed, per_token, summary = token_rate(calls)
             extra["ms_per_token"] = per_token
+            if len(cpu_calls) == len(calls):
+                extra["speed_cpu_time"] = token_rate(cpu_calls)[0]
         else:
             speed, summary = sample_latency(calls)
+            if len(cpu_calls) == len(calls):
+                extra["speed_cpu_time"] = sample_latency(cpu_calls)[0]
     except (CannotScoreOutputs, ValueError) as exc:
         return _failed(run, "error", str(exc), device, **extra)
     baseline = int(result.get("baseline_rss") or 0)

@@ -212,6 +212,9 @@ class RunResult(BaseModel):
     p90: float | None = None
     #: Text generation: the same timing as ms per generated token.
     ms_per_token: Quantity | None = None
+    #: The speed computed from the CPU time the child used instead of the wall clock: unaffected by
+    #: other processes on a shared machine; a sleeping or GPU-bound run shows a much better number here.
+    speed_cpu_time: Quantity | None = None
     #: "files" (the declared weights) or "parameters" (torch parameters and buffers of the submission).
     weights_source: Literal["files", "parameters"] | None = None
     #: RSS after importing the entry module, before load(): mostly the runtime (torch, transformers).

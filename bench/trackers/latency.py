@@ -59,6 +59,12 @@ class Call:
     batch: int
     seconds: float
     tokens: int = 0
+    #: CPU time of the child's process over the call (all its threads).
+    cpu_seconds: float | None = None
+
+    def on_cpu_clock(self) -> Call:
+        """The same call timed by the CPU time it consumed, not the wall clock."""
+        return Call(self.batch, self.cpu_seconds or 0.0, self.tokens)
 
 
 def sample_latency(calls: list[Call]) -> tuple[Quantity, Latency]:
