@@ -270,8 +270,10 @@ def clock_problem(calls: list[Call], parent_span: float | None) -> str | None:
 
 def _kill_tree(tree: TreeMemory, root: subprocess.Popen[bytes]) -> None:
     """SIGKILL every process of the run, then reap those that are our children."""
+    killed: set[int] = set()
     for _ in range(3):  # a spawner may fork while we kill: look again
         processes = tree.processes()
+        killed.update(p.pid for p in processes)
         if not processes:
             break
         for process in processes:
@@ -281,7 +283,7 @@ def _kill_tree(tree: TreeMemory, root: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(OSError):
         os.killpg(root.pid, signal.SIGKILL)
     root.wait()
-    for pid in list(tree.seen):
+    for pid in killed - {root.pid}:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # orphans re-parented to us (subreaper)
 
@@ -471,11 +473,11 @@ def _run(
 
 def _sample(tree: TreeMemory) -> int:
     total = 0
-    for pid in list(tree.seen):
+    for pid, process in list(tree.known.items()):
         try:
-            total += psutil.Process(pid).memory_info().rss
+            total += process.memory_info().rss
         except psutil.Error:
-            tree.seen.discard(pid)
+            del tree.known[pid]
     tree.last_bytes = total
     tree.peak_bytes = max(tree.peak_bytes, total)
     return total

@@ -19,7 +19,7 @@ import psutil  # type: ignore[import-untyped]
 class TreeMemory:
     """Peak resident memory of a process, its descendants and orphans handed to us (the subreaper).
 
-    `seen` keeps every pid ever found in the tree, so a descendant that escaped to another
+    `known` keeps every process ever found in the tree, so a descendant that escaped to another
     session is still known when the run ends and everything is killed.
     """
 
@@ -28,7 +28,13 @@ class TreeMemory:
     foreign: set[int] = field(default_factory=set)
     peak_bytes: int = 0
     last_bytes: int = 0
-    seen: set[int] = field(default_factory=set)
+    #: The process objects, not bare pids: psutil checks their creation time before signalling, so a
+    #: recycled pid never gets an unrelated process killed.
+    known: dict[int, psutil.Process] = field(default_factory=dict)
+
+    @property
+    def seen(self) -> set[int]:
+        return set(self.known)
 
     def processes(self) -> list[psutil.Process]:
         found: dict[int, psutil.Process] = {}
@@ -46,14 +52,15 @@ class TreeMemory:
                     found[child.pid] = child
         except psutil.Error:
             pass
-        for pid in list(self.seen):
+        for pid, process in list(self.known.items()):
             if pid not in found:
-                try:
-                    found[pid] = psutil.Process(pid)
-                except psutil.Error:
-                    self.seen.discard(pid)
-        self.seen.update(found)
-        return list(found.values())
+                if process.is_running():
+                    found[pid] = process
+                else:
+                    del self.known[pid]
+        for pid, process in found.items():
+            self.known.setdefault(pid, process)
+        return [self.known[pid] for pid in found]
 
     def sample(self) -> int:
         total = 0
