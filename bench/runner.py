@@ -231,7 +231,9 @@ class Channel:
             return
         self.events.append((now, message))
         if self.on_event is not None:
-            self.on_event(message)
+            # A malformed progress message must not stop the reading (the child would block on the pipe).
+            with contextlib.suppress(Exception):
+                self.on_event(message)
 
     def final(self) -> dict[str, Any] | None:
         """The one `result` or `error` message, if the child got that far."""

@@ -92,3 +92,14 @@ def test_channel_stream_interface() -> None:
     final = channel.final()
     assert final is not None
     assert final["kind"] == "oom"
+
+
+def test_a_bad_progress_message_does_not_stop_the_reader() -> None:
+    def show(message: dict[str, object]) -> None:
+        int(str(message.get("total")))
+
+    channel = Channel(on_event=show)
+    _feed([b'{"event": "progress", "total": "lots"}\n{"event": "result", "outputs": []}\n'], channel)
+    final = channel.final()
+    assert final is not None
+    assert final["event"] == "result"

@@ -101,7 +101,7 @@ def render_text(report: BenchReport) -> str:
             parts.append(
                 ", ".join(f"{m.name} {format_number(round(m.value, 4))}{m.unit or ''}" for m in run.quality)
             )
-        parts.append(f"[{run.samples} samples x {run.repeats} repeats, {run.threads or '?'} threads]")
+        parts.append(f"[{run.samples} samples x {run.repeats} repeats, {run.threads or '-'} threads]")
         lines.append(f"{head}: " + " ".join(parts))
     env = report.environment
     lines.append(
