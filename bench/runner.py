@@ -568,7 +568,7 @@ def _measured(
         vram=vram,
         quality=quality,
         samples=len(inputs),
-        repeats=len(calls) * run.batch_size // max(len(inputs), 1),
+        repeats=len(calls) // max(math.ceil(len(inputs) / run.batch_size), 1),
         weights_source=source,
         ram_baseline=_mb(baseline) if baseline else None,
         ram_over_baseline=_mb(max(peak - baseline, 0)) if baseline else None,

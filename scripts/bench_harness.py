@@ -68,6 +68,10 @@ def run(folder: Path, config: BenchConfig) -> RunResult:
     return result
 
 
+def relative(ours: float, reference: float) -> str:
+    return f"{(ours - reference) / reference * 100:+.2f}%"
+
+
 def check(name: str, ok: bool, text: str, results: dict[str, Any]) -> None:
     print(f"[{'PASS' if ok else 'FAIL'}] {name}: {text}", flush=True)
     results.setdefault("checks", {})[name] = {"pass": ok, "result": text}
@@ -133,7 +137,7 @@ submission = module.Submission()
 submission.load("cpu")
 for item in inputs:
     submission.predict([item])
-tokens, seconds, cpu = 0, 0.0, 0.0
+tokens, seconds, cpu, rates = 0, 0.0, 0.0, []
 for _ in range(int(sys.argv[4])):
     for item in inputs:
         start, cpu_start = time.perf_counter(), time.process_time()
@@ -141,11 +145,13 @@ for _ in range(int(sys.argv[4])):
         seconds += time.perf_counter() - start
         cpu += time.process_time() - cpu_start
         tokens += len(out[0])
-print(tokens / seconds, tokens / cpu)
+        rates.append(len(out[0]) / (time.perf_counter() - start))
+rates.sort()
+print(tokens / seconds, tokens / cpu, (rates[len(rates) // 2] + rates[(len(rates) - 1) // 2]) / 2)
 """
 
 
-def bare_loop(folder: Path, inputs: list[Any]) -> tuple[float, float]:
+def bare_loop(folder: Path, inputs: list[Any]) -> tuple[float, float, float]:
     """tokens/s of the same model in one fresh process timed by a plain loop: no harness at all."""
     done = subprocess.run(
         [
@@ -162,11 +168,11 @@ def bare_loop(folder: Path, inputs: list[Any]) -> tuple[float, float]:
         timeout=600,
         check=True,
     )
-    wall, cpu = done.stdout.split()[-2:]
-    return float(wall), float(cpu)
+    wall, cpu, median = done.stdout.split()[-3:]
+    return float(wall), float(cpu), float(median)
 
 
-def peer(python: Path, folder: Path) -> float:
+def peer(python: Path, folder: Path) -> tuple[float, float]:
     done = subprocess.run(
         [str(python), str(PEER), str(folder), str(NEW_TOKENS), str(SEQ_LEN), str(THREADS)],
         capture_output=True,
@@ -177,7 +183,8 @@ def peer(python: Path, folder: Path) -> float:
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"optimum-benchmark failed:\n{done.stderr[-2000:]}")
-    return float(json.loads(lines[-1])["decode_tokens_per_s"])
+    report = json.loads(lines[-1])
+    return float(report["decode_tokens_per_s"]), float(report["decode_tokens_per_s_median"])
 
 
 def gpt(root: Path, results: dict[str, Any], optimum_python: Path | None) -> None:
@@ -194,23 +201,33 @@ def gpt(root: Path, results: dict[str, Any], optimum_python: Path | None) -> Non
         encoding="utf-8",
     )
     ours, bare, theirs, ours_cpu, bare_cpu = [], [], [], [], []
+    ours_p50, bare_p50, theirs_p50 = [], [], []
     for index in range(5):
         result = run(folder, GPT_CONFIG)
         assert result.cpu_speed is not None
         ours.append(result.cpu_speed.value)
         ours_cpu.append(result.speed_cpu_time.value if result.speed_cpu_time else float("nan"))
-        wall, cpu = bare_loop(folder, inputs)
+        ours_p50.append(result.p50 or float("nan"))
+        wall, cpu, median = bare_loop(folder, inputs)
         bare.append(wall)
         bare_cpu.append(cpu)
+        bare_p50.append(median)
         if optimum_python is not None:
-            theirs.append(peer(optimum_python, folder))
+            mean_rate, median_rate = peer(optimum_python, folder)
+            theirs.append(mean_rate)
+            theirs_p50.append(median_rate)
         print(
             f"  gpt2-tiny round {index + 1} (load {os.getloadavg()[0]:.2f}): ours {ours[-1]:.1f} tokens/s "
             f"(CPU time {ours_cpu[-1]:.1f}), bare loop {bare[-1]:.1f} (CPU time {bare_cpu[-1]:.1f})"
-            + (f", optimum-benchmark {theirs[-1]:.1f}" if index < len(theirs) else ""),
+            + (f", optimum-benchmark {theirs[-1]:.1f}" if index < len(theirs) else "")
+            + f" | per-call medians: ours {ours_p50[-1]:.1f}, bare {bare_p50[-1]:.1f}"
+            + (f", optimum-benchmark {theirs_p50[-1]:.1f}" if index < len(theirs_p50) else ""),
             flush=True,
         )
     results.update(
+        ours_p50=ours_p50,
+        bare_p50=bare_p50,
+        optimum_p50=theirs_p50,
         ours_tokens_per_s=ours,
         bare_tokens_per_s=bare,
         optimum_tokens_per_s=theirs,
@@ -218,11 +235,12 @@ def gpt(root: Path, results: dict[str, Any], optimum_python: Path | None) -> Non
         bare_cpu_time_tokens_per_s=bare_cpu,
     )
     # Repeatability: 5 runs back to back (the interleaved rounds above span minutes of drift).
-    back_to_back = []
+    back_to_back, back_to_back_p50 = [], []
     for _ in range(5):
         result = run(folder, GPT_CONFIG)
         assert result.cpu_speed is not None
         back_to_back.append(result.cpu_speed.value)
+        back_to_back_p50.append(result.p50 or float("nan"))
     results["repeatability_tokens_per_s"] = back_to_back
     mean = statistics.fmean(back_to_back)
     cv = statistics.stdev(back_to_back) / mean
@@ -234,7 +252,8 @@ def gpt(root: Path, results: dict[str, Any], optimum_python: Path | None) -> Non
         cv <= 0.05,
         f"CV of tokens/s over 5 back-to-back runs {cv * 100:.2f}% (mean {mean:.1f}; runs "
         f"{', '.join(f'{v:.1f}' for v in back_to_back)}); goal <= 5% [interleaved rounds: ours "
-        f"{cv_rounds * 100:.2f}%, the bare loop {cv_bare * 100:.2f}%]",
+        f"{cv_rounds * 100:.2f}%, the bare loop {cv_bare * 100:.2f}%; per-call medians back to back: "
+        f"{statistics.stdev(back_to_back_p50) / statistics.fmean(back_to_back_p50) * 100:.2f}%]",
         results,
     )
     ours_median, bare_median = statistics.median(ours), statistics.median(bare)
@@ -244,7 +263,8 @@ def gpt(root: Path, results: dict[str, Any], optimum_python: Path | None) -> Non
         abs(overhead) <= 0.03,
         f"harness {ours_median:.1f} vs bare loop {bare_median:.1f} tokens/s (medians): "
         f"the harness is {abs(overhead) * 100:.2f}% {'slower' if overhead > 0 else 'faster'}; goal within 3% "
-        f"[CPU-time clock: {abs(cpu_overhead) * 100:.2f}% {'slower' if cpu_overhead > 0 else 'faster'}]",
+        f"[CPU-time clock: {abs(cpu_overhead) * 100:.2f}% {'slower' if cpu_overhead > 0 else 'faster'}; "
+        f"per-call medians: {relative(statistics.median(ours_p50), statistics.median(bare_p50))}]",
         results,
     )
     if not theirs:
@@ -262,7 +282,9 @@ def gpt(root: Path, results: dict[str, Any], optimum_python: Path | None) -> Non
         "agreement with optimum-benchmark",
         abs(gap) <= 0.10,
         f"ours {ours_peer:.1f} vs optimum-benchmark 0.6.0 decode {peer_median:.1f} tokens/s (medians of "
-        f"{len(theirs)} interleaved runs): {gap * 100:+.2f}%; goal within 10%",
+        f"{len(theirs)} interleaved runs): {gap * 100:+.2f}%; goal within 10% [per-call medians: ours "
+        f"{statistics.median(ours_p50):.1f} vs {statistics.median(theirs_p50):.1f}: "
+        f"{relative(statistics.median(ours_p50), statistics.median(theirs_p50))}]",
         results,
     )
 

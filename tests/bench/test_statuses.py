@@ -24,13 +24,13 @@ class S:
 
 
 def test_ok_run_measures_latency_and_memory(make_team: MakeTeam, quick: BenchConfig) -> None:
-    manifest = make_team(SLEEP, inputs=[1, 2, 3, 4], batch_size=2)
+    manifest = make_team(SLEEP, inputs=[1, 2, 3, 4, 5], batch_size=2)  # a partial last batch
     result = run_submission(manifest, manifest.runs[0], device="cpu", config=quick)
     assert result.status == "ok", result.error
     assert result.cpu_speed is not None
     assert result.cpu_speed.unit == "ms"
     assert 9.5 < result.cpu_speed.value < 30  # 10 ms per sample, batch of 2 in 20 ms
-    assert result.samples == 4
+    assert result.samples == 5
     assert result.repeats == 2
     assert result.ram is not None
     assert result.ram.value > 5

@@ -181,7 +181,7 @@ def bench(
         fail(f"no run of model {only!r} in {', '.join(str(t / 'bench.toml') for t in teams)}")
     full = BenchReport(runs=runs, environment=collect_environment(device, bench_config.threads))
     if output_format == "json":
-        click.echo(full.model_dump_json(indent=2, exclude_none=True))
+        click.echo(full.model_dump_json(indent=2))
     else:
         click.echo(render_text(full))
     raise SystemExit(0 if all(run.status == "ok" for run in runs) else 1)
