@@ -18,11 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -202,8 +204,13 @@ def gpt(root: Path, results: dict[str, Any], optimum_python: Path | None) -> Non
     )
     ours, bare, theirs, ours_cpu, bare_cpu = [], [], [], [], []
     ours_p50, bare_p50, theirs_p50 = [], [], []
+    parent_cpu, parent_wall = 0.0, 0.0
     for index in range(5):
+        before, started = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
         result = run(folder, GPT_CONFIG)
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        parent_wall += time.monotonic() - started
+        parent_cpu += after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         assert result.cpu_speed is not None
         ours.append(result.cpu_speed.value)
         ours_cpu.append(result.speed_cpu_time.value if result.speed_cpu_time else float("nan"))
@@ -255,6 +262,12 @@ def gpt(root: Path, results: dict[str, Any], optimum_python: Path | None) -> Non
         f"{cv_rounds * 100:.2f}%, the bare loop {cv_bare * 100:.2f}%; per-call medians back to back: "
         f"{statistics.stdev(back_to_back_p50) / statistics.fmean(back_to_back_p50) * 100:.2f}%]",
         results,
+    )
+    results["parent_cpu_share"] = parent_cpu / parent_wall
+    print(
+        f"  the parent (sampler, pipe readers, waiting) used {parent_cpu * 1000:.0f} ms of CPU over "
+        f"{parent_wall:.1f} s of runs: {parent_cpu / parent_wall * 100:.2f}% of one core",
+        flush=True,
     )
     ours_median, bare_median = statistics.median(ours), statistics.median(bare)
     overhead = (bare_median - ours_median) / bare_median
