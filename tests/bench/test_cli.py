@@ -67,3 +67,15 @@ def test_example_course_gpt_squad() -> None:
     assert int8["weights_size"]["value"] < 0.6 * original["weights_size"]["value"]
     assert [(m["name"], m["value"], m["unit"]) for m in original["quality"]] == [("exact match", 100.0, "%")]
     assert original["threads"] == 1  # the course's validator.toml sets it
+
+
+def test_student_text_cannot_drive_the_terminal(make_team: MakeTeam) -> None:
+    manifest = make_team(
+        "class S:\n    def load(self, d):\n        raise RuntimeError('\\x1b[2J\\x1b]0;pwned\\x07gone')\n"
+        "    def predict(self, x):\n        return x\n"
+    )
+    result = CliRunner().invoke(main, ["bench", str(manifest.folder), "--memory-limit", "300"])
+    assert result.exit_code == 1
+    assert "\x1b" not in result.output
+    assert "\x07" not in result.output
+    assert "?[2J?]0;pwned?gone" in result.stdout

@@ -12,6 +12,15 @@ from validator.model import BenchReport, RunResult
 from validator.units import format_number, format_quantity
 
 
+#: Control characters of student text (model cells, error messages, output) never reach the terminal raw:
+#: an escape sequence could rewrite what the reader sees.
+_CONTROL = {c: "?" for c in [*range(0, 32), *range(127, 160)] if chr(c) not in "\n\t"}
+
+
+def printable(text: str) -> str:
+    return text.translate(_CONTROL)
+
+
 def team_folders(folder: Path, submissions_dir: str) -> list[Path]:
     """A team folder (has bench.toml), or a course root / submissions folder holding several."""
     if (folder / "bench.toml").is_file():
@@ -48,13 +57,13 @@ class Display:
         if self.tty:
             done = f" {event.done}/{event.total}" if event.total else ""
             line = f"{where}: {event.phase}{done}"
-            click.echo("\r\033[K" + line[:150], nl=False, err=True)
+            click.echo("\r\033[K" + printable(line[:150]).replace("\n", " "), nl=False, err=True)
         elif event.phase not in ("predict", "report", "done") or (
             event.phase == "predict" and not event.done
         ):
             line = f"{where}: {event.phase}"
             if line != self._last:
-                click.echo(line, err=True)
+                click.echo(printable(line), err=True)
             self._last = line
 
     def finish(self) -> None:
@@ -109,7 +118,7 @@ def render_text(report: BenchReport) -> str:
         f"Python {env.python}, torch {env.torch}, transformers {env.transformers}"
         + (f", GPU {env.gpu} (driver {env.gpu_driver})" if env.gpu else "")
     )
-    return "\n".join(lines)
+    return printable("\n".join(lines))
 
 
 @click.command()
