@@ -11,7 +11,6 @@ from validator.cli.options import config_option, fail, settings
 from validator.model import BenchReport, RunResult
 from validator.units import format_number, format_quantity
 
-
 #: Control characters of student text (model cells, error messages, output) never reach the terminal raw:
 #: an escape sequence could rewrite what the reader sees.
 _CONTROL = {c: "?" for c in [*range(0, 32), *range(127, 160)] if chr(c) not in "\n\t"}
