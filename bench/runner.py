@@ -62,8 +62,8 @@ OFFLINE = {
     "PYTHONUNBUFFERED": "1",
 }
 SAMPLE_INTERVAL_S = 0.05
-#: Re-scan /proc for new descendants every this many samples (a scan reads every process; RSS is cheap).
-SCAN_EVERY = 4
+#: Re-scan /proc for new descendants every this many samples (0.5 s: a scan reads every process, RSS is cheap).
+SCAN_EVERY = 10
 #: Clock check: the child's summed timings may trail the parent's span by this much plus per-call slack.
 CLOCK_RELATIVE = 0.05
 CLOCK_ABSOLUTE_S = 0.05
