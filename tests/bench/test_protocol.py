@@ -83,7 +83,8 @@ def test_clock_check() -> None:
     assert tampered is not None
     assert "1000.0 ms" in tampered
     assert "2000.0 ms" in tampered
-    assert clock_problem(calls, 1.0 - 2 * CLOCK_ABSOLUTE_S) is not None  # more time than really passed
+    assert clock_problem(calls, 1.0 - CLOCK_ABSOLUTE_S) is None  # a reader woken late: tolerated
+    assert clock_problem(calls, 0.5) is not None  # the child timed more than really passed
 
 
 def test_channel_stream_interface() -> None:
