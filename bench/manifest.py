@@ -115,8 +115,9 @@ def _run_lines(text: str) -> list[int]:
 
 
 def _key_line(text: str, key: str, after: int) -> int | None:
-    lines = text.splitlines()[after - 1 :] if after else text.splitlines()
-    for n, line in enumerate(lines, start=after or 1):
+    for n, line in enumerate(
+        text.splitlines()[after - 1 :] if after else text.splitlines(), start=after or 1
+    ):
         if re.match(rf"\s*{re.escape(key)}\s*=", line):
             return n
     return None

@@ -19,7 +19,13 @@ def main() -> None:
     folder, new_tokens, seq_len, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     torch.set_num_threads(threads)
     logging.disable(logging.WARNING)
-    from optimum_benchmark import Benchmark, BenchmarkConfig, InferenceConfig, InlineConfig, PyTorchConfig
+    from optimum_benchmark import (  # type: ignore[import-not-found]  # lives in its own venv
+        Benchmark,
+        BenchmarkConfig,
+        InferenceConfig,
+        InlineConfig,
+        PyTorchConfig,
+    )
 
     # The team's own model builder: same config, same seed, same weights.
     spec = importlib.util.spec_from_file_location("team_bench", f"{folder}/bench.py")
