@@ -114,6 +114,8 @@ class BenchConfig(_Section):
     threads: int = 0
     #: Bytes of the child's stdout/stderr kept for the report.
     output_limit_bytes: int = 64 * 1024
+    #: Run the child in a network namespace (`unshare -rn`) where the machine allows it.
+    isolate_network: bool = True
 
 
 class Tolerance(_Section):

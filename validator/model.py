@@ -208,6 +208,34 @@ class RunResult(BaseModel):
     error: str | None = None
     samples: int = 0
     repeats: int = 0
+    # Detail added by the harness (`bench/`); all optional.
+    team: str | None = None
+    #: The speed's median and 90th percentile, in the speed's unit (per sample, or per call for tokens/s).
+    p50: float | None = None
+    p90: float | None = None
+    #: Text generation: the same timing as ms per generated token.
+    ms_per_token: Quantity | None = None
+    #: The speed computed from the CPU time the child used instead of the wall clock: unaffected by
+    #: other processes on a shared machine; a sleeping or GPU-bound run shows a much better number here.
+    speed_cpu_time: Quantity | None = None
+    #: "files" (the declared weights) or "parameters" (torch parameters and buffers of the submission).
+    weights_source: Literal["files", "parameters"] | None = None
+    #: RSS after importing the entry module, before load(): mostly the runtime (torch, transformers).
+    ram_baseline: Quantity | None = None
+    #: Peak RSS over that baseline: what the model and its inference add.
+    ram_over_baseline: Quantity | None = None
+    #: The child's own ru_maxrss and the parent's psutil peak of the process tree; `ram` is the larger.
+    ram_ru_maxrss: Quantity | None = None
+    ram_sampled: Quantity | None = None
+    #: CUDA: torch.cuda.max_memory_allocated (`vram` is the larger of this and the driver's pynvml peak).
+    vram_allocated: Quantity | None = None
+    threads: int | None = None
+    interop_threads: int | None = None
+    #: Whether the child ran without network (a network namespace).
+    network_isolated: bool | None = None
+    wall_s: float | None = None
+    #: The child's traceback tail and the tail of its stdout/stderr (capped).
+    log_tail: str | None = None
 
     def quantity(self, field: str) -> Quantity | None:
         value = getattr(self, field, None)

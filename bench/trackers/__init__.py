@@ -1,0 +1,1 @@
+"""One tracker per measured quantity: latency, memory, quality, environment."""
