@@ -286,7 +286,7 @@ def fuzz(
 
 def run_atheris(seeds: Sequence[bytes], out: Path, iterations: int, budget: float) -> int:
     """Coverage-guided fuzzing with atheris (libFuzzer), when it is installed."""
-    import atheris  # type: ignore[import-not-found]
+    import atheris
 
     def one_input(data: bytes) -> None:
         failures = check_input(data)

@@ -369,10 +369,10 @@ def verify_pull_request(
     readme = readme or config.readme
     diff = diff_revisions(repo, base, head, title=title, readme=readme, config=config)
     checked_out = resolve(repo, "HEAD")
-    if checked_out != diff.head:
+    if diff.head is None or checked_out != diff.head:
         # The code we run comes from the working tree: it must be the head we report on.
         raise WorkTreeIsNotAtHead(
-            f"{repo} has {checked_out[:12]} checked out, not the head {diff.head[:12]}: "
+            f"{repo} has {checked_out[:12]} checked out, not the head {(diff.head or head)[:12]}: "
             "check out the head revision before verifying it"
         )
     targets = [*diff.added, *(c.after for c in diff.changed if not c.format_only)]
