@@ -405,12 +405,12 @@ def parse_quality(text: str, header: HeaderInfo | None) -> QualityCell:
     return QualityCell(metrics, issues)
 
 
-def format_metric(metric: Metric) -> str:
+def format_metric(metric: Metric, significant: int | None = None) -> str:
     """`Metric` in the course's writing: `WER: 0.031 ± 0.028`, `F1: 82.8%`."""
     unit = metric.unit or ""
-    text = f"{metric.name}: {format_number(metric.value)}{unit}"
+    text = f"{metric.name}: {format_number(metric.value, significant)}{unit}"
     if metric.std is not None:
-        text += f" ± {format_number(metric.std)}{unit}"
+        text += f" ± {format_number(metric.std, 2 if significant else None)}{unit}"
     return text
 
 

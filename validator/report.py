@@ -159,12 +159,17 @@ def _t(language: str) -> dict[str, str]:
     return TEXTS.get(language, TEXTS["en"])
 
 
-def _value(value: Quantity | Metric | None) -> str:
+#: Significant digits of a measured number in the report (a claim is shown as written).
+MEASURED_DIGITS = 4
+
+
+def _value(value: Quantity | Metric | None, measured: bool = False) -> str:
+    digits = MEASURED_DIGITS if measured else None
     if value is None:
         return "—"
     if isinstance(value, Quantity):
-        return format_quantity(value)
-    return format_metric(value).split(": ", 1)[1]
+        return format_quantity(value, significant=digits)
+    return format_metric(value, digits).split(": ", 1)[1]
 
 
 def _delta(check: Check) -> str:
@@ -251,7 +256,7 @@ def _row_section(row: RowVerification, language: str, log_lines: int | None) -> 
             [
                 _field_name(c.field, language),
                 _value(c.claimed),
-                _value(c.verified),
+                _value(c.verified, measured=True),
                 _delta(c),
                 t[f"v:{c.verdict}"] + (f" ({escape(note_text(c.note, language))})" if c.note else ""),
             ]
@@ -342,7 +347,8 @@ def render_text(report: VerifyReport, language: str = "en") -> str:
         for check in row.checks:
             lines.append(
                 f"  {check.field}: {t['claimed']} {_value(check.claimed)}, {t['verified']} "
-                f"{_value(check.verified)} -> {check.verdict}" + (f" ({check.note})" if check.note else "")
+                f"{_value(check.verified, measured=True)} -> {check.verdict}"
+                + (f" ({check.note})" if check.note else "")
             )
         if row.corrected_row:
             lines.append(f"  {t['corrected']}: {row.corrected_row}")

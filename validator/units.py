@@ -226,18 +226,29 @@ def to_quantity(value: float, std: float | None, spec: UnitSpec, note: str | Non
     )
 
 
-def format_number(value: float) -> str:
-    """Shortest faithful writing: 1280.0 -> '1280', 0.0005 -> '0.0005', 5888.802734 -> '5888.802734'."""
+def format_number(value: float, significant: int | None = None) -> str:
+    """Shortest faithful writing: 1280.0 -> '1280', 0.0005 -> '0.0005', 5888.802734 -> '5888.802734'.
+
+    With `significant`, a measured value is rounded for people (925.0128, 4 -> '925'; 12345.6 -> '12350').
+    """
     if not math.isfinite(value):
         return str(value)
+    if significant is not None and value != 0:
+        value = round(value, significant - 1 - math.floor(math.log10(abs(value))))
     return format(value, ".12g")
 
 
-def format_quantity(q: Quantity, *, with_std: bool = True, with_note: bool = False) -> str:
-    """`Quantity` in the course's writing: `0.42 ± 0.0005 tokens/s`."""
-    text = format_number(q.value)
+def format_quantity(
+    q: Quantity, *, with_std: bool = True, with_note: bool = False, significant: int | None = None
+) -> str:
+    """`Quantity` in the course's writing: `0.42 ± 0.0005 tokens/s`.
+
+    `significant` rounds a measurement for display (the spread to two digits); claims are shown as
+    written.
+    """
+    text = format_number(q.value, significant)
     if with_std and q.std is not None:
-        text += f" ± {format_number(q.std)}"
+        text += f" ± {format_number(q.std, 2 if significant else None)}"
     text += f" {q.unit}"
     if with_note and q.note:
         text += f" ({q.note})"

@@ -34,6 +34,9 @@ from validator.model import (
 from validator.problems import define, sort_key
 from validator.units import format_quantity
 
+#: Significant digits of a measured number written into a corrected row.
+MEASURED_DIGITS = 4
+
 ROW_NO_MANIFEST = define(
     "row-no-manifest",
     "error",
@@ -76,10 +79,10 @@ def harness_runner(manifest: Manifest, run: RunSpec, device: Device, config: Con
     return run_submission(manifest, run, device=device, config=config.bench)
 
 
-def harness_environment(device: Device) -> Environment:
+def harness_environment(device: Device, config: Config) -> Environment:
     from bench.trackers.environment import collect_environment
 
-    return collect_environment(device)
+    return collect_environment(device, threads=config.bench.threads)
 
 
 def is_original(method: str | None, config: Config) -> bool:
@@ -139,18 +142,19 @@ def corrected_row(table: Table, row: Row, checks: Sequence[Check]) -> str:
         if field in QUANTITY_FIELDS:
             value = replace.get(field)
             if isinstance(value, Quantity):
-                text = format_quantity(value)
+                text = format_quantity(value, significant=MEASURED_DIGITS)
         elif field == "quality" and not quality_done:
             quality_done = True
             metrics = []
             for claim in row.quality:
                 value = replace.get(f"quality.{claim.name}")
                 metric = value if isinstance(value, Metric) else claim
-                metrics.append(format_metric(metric.model_copy(update={"name": claim.name})))
+                digits = MEASURED_DIGITS if isinstance(value, Metric) else None
+                metrics.append(format_metric(metric.model_copy(update={"name": claim.name}), digits))
             claimed = {f"quality.{m.name}" for m in row.quality}
             for key, value in replace.items():
                 if key.startswith("quality.") and key not in claimed and isinstance(value, Metric):
-                    metrics.append(format_metric(value))
+                    metrics.append(format_metric(value, MEASURED_DIGITS))
             text = "<br>".join(metrics) if metrics else text
         elif field is None and index < len(table.headers):
             note = next((n for n in row.notes if n.startswith(f"{table.headers[index]}: ")), None)
@@ -287,7 +291,7 @@ def verify_rows(
         rows=verified_rows,
         ratios=ratios,
         problems=sorted(found, key=sort_key),
-        environment=environment or harness_environment(device),
+        environment=environment or harness_environment(device, config),
     )
 
 
@@ -324,7 +328,7 @@ def verify_readme(
             device=device,
             problems=report.problems,
             readme=str(readme),
-            environment=environment or harness_environment(device),
+            environment=environment or harness_environment(device, config),
         )
     submissions = discover_submissions(root, config)
     targets = [row for row in table.rows if submissions.find(row) is not None]
@@ -388,7 +392,7 @@ def verify_pull_request(
             team=diff.team,
             device=device,
             problems=diff.problems,
-            environment=environment or harness_environment(device),
+            environment=environment or harness_environment(device, config),
         )
     report = verify_rows(
         targets,
