@@ -1,0 +1,200 @@
+"""`validator verify` end to end: the example course, the real harness, a real git repository.
+
+These run real submissions (a tiny GPT-2 built from a config) in child processes, through the
+command line a maintainer and CI use.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.diff.gitrepo import Repo
+
+COURSE = ROOT / "examples" / "course"
+
+
+def _demo() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("demo", ROOT / "examples" / "demo.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def verify(repo: Path, base: str, head: str, title: str, *extra: str) -> tuple[int, dict[str, Any], str]:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "validator",
+            "verify",
+            "--repo",
+            str(repo),
+            "--base",
+            base,
+            "--head",
+            head,
+            "--title",
+            title,
+            "--format",
+            "json",
+            "--markdown",
+            str(repo.parent / "report.md"),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc.returncode, json.loads(proc.stdout), (repo.parent / "report.md").read_text(encoding="utf-8")
+
+
+def checks(row: dict[str, Any]) -> dict[str, str]:
+    return {c["field"]: c["verdict"] for c in row["checks"]}
+
+
+def test_honest_rows_are_verified(tmp_path: Path) -> None:
+    """The demo's pull request: gpt_squad adds its original and INT8 rows; every claim holds."""
+    repo = tmp_path / "course"
+    base, head = _demo().build_pull_request(COURSE, "gpt_squad", repo, "gpt_squad HW-1")
+    code, report, markdown = verify(repo, base, head, "gpt_squad HW-1")
+    assert code == 0, report["problems"]
+    assert report["verdict"] == "pass" and report["team"] == "gpt_squad"
+    assert [(r["method"], r["status"]) for r in report["rows"]] == [
+        ("Оригинал", "ok"),
+        ("INT8 (dynamic quantization)", "ok"),
+    ]
+    for row in report["rows"]:
+        assert checks(row) == {
+            "weights_size": "verified",
+            "cpu_speed": "verified",
+            "ram": "verified",
+            "quality.exact match": "verified",
+        }
+    assert {(r["field"], r["verdict"]) for r in report["ratios"]} == {
+        ("cpu_speed", "verified"),
+        ("ram", "verified"),
+    }
+    assert markdown.startswith("## ✅ Benchmark verification: pass")
+    assert report["environment"]["threads"] == 1  # the course's validator.toml, read from the base
+
+
+BROKEN_TEAM = """
+import time
+
+
+class Crash:
+    def load(self, device):
+        raise RuntimeError("weights file is corrupt")
+
+    def predict(self, inputs):
+        return inputs
+
+
+class Hang:
+    def load(self, device):
+        pass
+
+    def predict(self, inputs):
+        while True:
+            time.sleep(0.05)
+"""
+
+
+def test_lies_crashes_hangs_and_undeclared_rows_are_caught(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "course", init=False)
+    shutil.copytree(COURSE, repo.path, ignore=shutil.ignore_patterns("__pycache__"))
+    repo.git("init", "-q", "-b", "main")
+    # The course's own settings, in the base: a hanging submission is stopped after 8 s.
+    settings = (repo.path / "validator.toml").read_text().replace("timeout_s = 300", "timeout_s = 8")
+    base = repo.commit({"validator.toml": settings}, message="course")
+    table = (repo.path / "README.md").read_text()
+    lying = "| gpt2-tiny | INT8 (claims) | 0.2 | 9000 tokens/s | - | 363 | - | exact match: 0% |"
+    rows = [
+        lying,
+        "| broken | crash | 1 MB | 10 ms | - | 100 | - | - |",
+        "| broken | hang | 1 MB | 10 ms | - | 100 | - | - |",
+        "| mystery-model | Оригинал | 1 MB | 1 ms | - | 1 | - | - |",
+    ]
+    anchor = next(line for line in table.splitlines() if line.startswith("| whisper-tiny-random"))
+    gpt_manifest = (repo.path / "submissions/gpt_squad/bench.toml").read_text() + (
+        '\n[[run]]\nmodel = "gpt2-tiny"\nmethod = "INT8 (claims)"\nentry = "bench.py:Int8Submission"\n'
+        'task = "text-generation"\ndata = "data/eval.jsonl"\n'
+    )
+    broken_manifest = 'team = "broken"\n' + "".join(
+        f'[[run]]\nmodel = "broken"\nmethod = "{m}"\nentry = "bench.py:{c}"\ndata = "data.jsonl"\n'
+        for m, c in (("crash", "Crash"), ("hang", "Hang"))
+    )
+    head = repo.commit(
+        {
+            "README.md": table.replace(anchor, "\n".join([anchor, *rows])),
+            "submissions/gpt_squad/bench.toml": gpt_manifest,
+            "submissions/broken/bench.toml": broken_manifest,
+            "submissions/broken/bench.py": BROKEN_TEAM,
+            "submissions/broken/data.jsonl": '{"input": 1}\n{"input": 2}\n',
+        },
+        message="gpt_squad HW-2",
+    )
+    code, report, markdown = verify(repo.path, base, head, "gpt_squad HW-2")
+    assert code == 1 and report["verdict"] == "fail"
+    by_method = {r["method"]: r for r in report["rows"]}
+    assert {m: r["status"] for m, r in by_method.items()} == {
+        "INT8 (claims)": "ok",
+        "crash": "error",
+        "hang": "timeout",
+        "Оригинал": "no-manifest",
+    }
+    lies = checks(by_method["INT8 (claims)"])
+    assert lies["weights_size"] == "mismatch" and lies["cpu_speed"] == "mismatch"
+    assert "weights file is corrupt" in by_method["crash"]["log_tail"]
+    codes = [p["code"] for p in report["problems"]]
+    for code_ in ("claim-mismatch", "run-failed", "row-no-manifest", "row-not-declared"):
+        assert code_ in codes, code_
+    speed_ratio = next(
+        r for r in report["ratios"] if r["method"] == "INT8 (claims)" and r["field"] == "cpu_speed"
+    )
+    assert speed_ratio["verdict"] == "mismatch"
+    assert "weights file is corrupt" in markdown and "❌ mismatch" in markdown
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_audit_of_the_whole_example_table(language: str, tmp_path: Path) -> None:
+    """`validator verify --readme` with no git: every declared row of the example course."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "validator",
+            "verify",
+            "--readme",
+            str(COURSE / "README.md"),
+            "--lang",
+            language,
+            "--out",
+            str(tmp_path / "report.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert "Traceback" not in proc.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert [r["model"] for r in report["rows"]] == ["gpt2-tiny", "gpt2-tiny", "whisper-tiny-random"]
+    assert all(r["status"] == "ok" for r in report["rows"])
+    whisper = checks(report["rows"][2])
+    assert whisper["weights_size"] == "verified" and whisper["quality.WER"] == "verified"
+    word = "Проверка замеров" if language == "ru" else "Benchmark verification"
+    assert proc.stdout.startswith(word)
