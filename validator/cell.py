@@ -393,7 +393,7 @@ def parse_quality(text: str, header: HeaderInfo | None) -> QualityCell:
                 continue
             unit = "%" if number["pct"] or header_percent else None
             metrics.append(
-                Metric(
+                Metric.model_construct(
                     name=name,
                     value=value,
                     std=abs(std) if std is not None else None,

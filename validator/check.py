@@ -44,11 +44,11 @@ def check_bytes(data: bytes, path: str, config: Config | None = None) -> CheckRe
         if collecting:
             gc.enable()
     problems = sorted([*source.problems, *problems], key=sort_key)
-    return CheckReport(path=path, tables=tables, problems=problems)
+    return CheckReport.model_construct(path=path, tables=tables, problems=problems)
 
 
 def too_large(path: str, size: int | str) -> CheckReport:
-    return CheckReport(path=path, problems=[FILE_TOO_LARGE.at(None, size=size, limit=MAX_BYTES)])
+    return CheckReport.model_construct(path=path, problems=[FILE_TOO_LARGE.at(None, size=size, limit=MAX_BYTES)])
 
 
 def read_file(path: Path, limit: int = MAX_BYTES) -> bytes:

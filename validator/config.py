@@ -5,7 +5,6 @@ README.md ("Configuration"); unknown keys are errors, so a typo is never silentl
 """
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -206,6 +205,8 @@ def config_from_bytes(data: bytes, where: Path, *, section: bool | None = None) 
 
     `where` names the file in messages (a path, or `REV:validator.toml` for a git revision).
     """
+    import tomllib  # only when a course has a settings file
+
     try:
         text = data.decode("utf-8")
         parsed = tomllib.loads(text)

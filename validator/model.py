@@ -2,6 +2,11 @@
 
 Every stage (check, diff, bench, verify, report, comment) speaks these types, and their JSON is the
 contract with the outside world. `SCHEMA_VERSION` changes whenever a fixed field changes meaning.
+
+Validation happens where data crosses a trust boundary: a report read back from an artifact, a
+config or manifest file, a run's result from the child process. The table reader builds its values
+from the typed results of its own grammar with `model_construct`: validating them again would check
+what mypy already checks, and would cost a third of `validator check`'s start-up.
 """
 
 from enum import StrEnum

@@ -39,7 +39,7 @@ class ProblemType:
     ) -> Problem:
         """A problem of this type at a place in the file; `params` fill the message."""
         values = {key: str(value) for key, value in params.items()}
-        return Problem(
+        return Problem.model_construct(
             line=line,
             column=column,
             severity=Severity(severity) if severity else self.severity,

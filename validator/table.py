@@ -564,7 +564,7 @@ def _read_table(
             problems.add(TABLE_TRANSPOSED, raw.line, 1, first=_shorten(first_column[0]))
         elif _under_heading(raw.heading, config) and len(recognized) >= 2 and "model" not in recognized:
             problems.add(HEADER_NO_MODEL, raw.line, 1)
-        return Table(line=raw.line, kind="other", columns=list(fields), headers=headers), transposed
+        return Table.model_construct(line=raw.line, kind="other", columns=list(fields), headers=headers), transposed
 
     def header_column(index: int) -> int:
         return header_positions[index][0] if index < len(header_positions) else 1
@@ -644,7 +644,7 @@ def _read_table(
         rows.append(row)
 
     _suggest_units(pending, rows, problems)
-    table = Table(line=raw.line, kind="comparison", columns=list(fields), headers=headers, rows=rows)
+    table = Table.model_construct(line=raw.line, kind="comparison", columns=list(fields), headers=headers, rows=rows)
     return table, False
 
 
@@ -683,11 +683,11 @@ def _read_row(
         raw_text = written
         if info.field in ("model", "method"):
             values[info.field] = " ".join(text.split())
-            sources[info.field] = CellSource(text=raw_text, column=col)
+            sources[info.field] = CellSource.model_construct(text=raw_text, column=col)
             continue
         if is_placeholder(text, placeholders):
             # Kept as written: the corrected row and the diff's format-only test need it.
-            sources.setdefault(info.field, CellSource(text=raw_text, column=col))
+            sources.setdefault(info.field, CellSource.model_construct(text=raw_text, column=col))
             continue
         if info.field == "quality":
             quality_cell = parsed.get((column.index, text))
@@ -697,7 +697,7 @@ def _read_row(
             for issue in quality_cell.issues:
                 problems.add_issue(issue, line, col)
             key = "quality" if "quality" not in sources else f"quality.{column.index}"
-            sources[key] = CellSource(text=raw_text, column=col)
+            sources[key] = CellSource.model_construct(text=raw_text, column=col)
             continue
         cell = parsed.get((column.index, text))
         if not isinstance(cell, QuantityCell):
@@ -711,7 +711,7 @@ def _read_row(
             values[info.field] = cell.value
             if cell.value.note:
                 notes.append(cell.value.note)
-        sources[info.field] = CellSource(text=raw_text, column=col)
+        sources[info.field] = CellSource.model_construct(text=raw_text, column=col)
     for _, text in raw_extra:
         if text:
             notes.append(_shorten(text, MAX_CELL_CHARS))
@@ -722,7 +722,7 @@ def _read_row(
     if not model:
         problems.add(ROW_NO_MODEL, line, 1)
         return None, []
-    row = Row(
+    row = Row.model_construct(
         line=line,
         model=str(model),
         method=str(values["method"]) if values.get("method") else None,

@@ -218,7 +218,7 @@ def to_quantity(value: float, std: float | None, spec: UnitSpec, note: str | Non
     """Normalize a written number to its canonical unit."""
     unit = spec.canonical
     assert unit != "%", "percentages are quality metrics, not quantities"
-    return Quantity(
+    return Quantity.model_construct(
         value=value * spec.factor,
         std=None if std is None else std * spec.factor,
         unit=unit,
