@@ -86,12 +86,10 @@ def main() -> int:
                 assert result.status == "ok", result.error
             harness_times.append(time.perf_counter() - start)
     verify_s, harness_s = statistics.median(verify_times), statistics.median(harness_times)
-    print(
-        f"verify (whole process)  : {verify_s:6.2f} s  (rounds: {', '.join(f'{t:.2f}' for t in verify_times)})"
-    )
-    print(
-        f"harness runs, summed    : {harness_s:6.2f} s  (rounds: {', '.join(f'{t:.2f}' for t in harness_times)})"
-    )
+    rounds = ", ".join(f"{t:.2f}" for t in verify_times)
+    print(f"verify (whole process)  : {verify_s:6.2f} s  (rounds: {rounds})")
+    rounds = ", ".join(f"{t:.2f}" for t in harness_times)
+    print(f"harness runs, summed    : {harness_s:6.2f} s  (rounds: {rounds})")
     print(f"verify / harness        : {verify_s / harness_s:.2f}x (goal <= 1.3x)")
     return 0 if verify_s / harness_s <= 1.3 else 1
 

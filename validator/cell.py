@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from validator.headers import HeaderInfo
 from validator.metrics import is_metric_name
-from validator.model import Metric, Quantity
+from validator.model import Metric, MetricUnit, Quantity
 from validator.problems import ProblemType, define
 from validator.units import (
     FIELD_DIMENSIONS,
@@ -391,7 +391,7 @@ def parse_quality(text: str, header: HeaderInfo | None) -> QualityCell:
             if not math.isfinite(value) or (std is not None and not math.isfinite(std)):
                 issues.append(CellIssue(CELL_NOT_FINITE, {"text": " ".join(segment.split())}))
                 continue
-            unit = "%" if number["pct"] or header_percent else None
+            unit: MetricUnit | None = "%" if number["pct"] or header_percent else None
             metrics.append(
                 Metric.model_construct(
                     name=name,

@@ -48,7 +48,9 @@ def check_bytes(data: bytes, path: str, config: Config | None = None) -> CheckRe
 
 
 def too_large(path: str, size: int | str) -> CheckReport:
-    return CheckReport.model_construct(path=path, problems=[FILE_TOO_LARGE.at(None, size=size, limit=MAX_BYTES)])
+    return CheckReport.model_construct(
+        path=path, problems=[FILE_TOO_LARGE.at(None, size=size, limit=MAX_BYTES)]
+    )
 
 
 def read_file(path: Path, limit: int = MAX_BYTES) -> bytes:

@@ -28,7 +28,7 @@ from validator.cell import (
 )
 from validator.config import TableConfig
 from validator.headers import AliasTable, HeaderInfo, normalize_header, parse_header
-from validator.model import QUANTITY_FIELDS, CellSource, Metric, Problem, Quantity, Row, Severity, Table
+from validator.model import CellSource, Metric, Problem, Quantity, Row, Severity, Table
 from validator.problems import ProblemType, define
 
 ENCODING_INVALID = define(
@@ -564,7 +564,9 @@ def _read_table(
             problems.add(TABLE_TRANSPOSED, raw.line, 1, first=_shorten(first_column[0]))
         elif _under_heading(raw.heading, config) and len(recognized) >= 2 and "model" not in recognized:
             problems.add(HEADER_NO_MODEL, raw.line, 1)
-        return Table.model_construct(line=raw.line, kind="other", columns=list(fields), headers=headers), transposed
+        return Table.model_construct(
+            line=raw.line, kind="other", columns=list(fields), headers=headers
+        ), transposed
 
     def header_column(index: int) -> int:
         return header_positions[index][0] if index < len(header_positions) else 1
@@ -644,7 +646,9 @@ def _read_table(
         rows.append(row)
 
     _suggest_units(pending, rows, problems)
-    table = Table.model_construct(line=raw.line, kind="comparison", columns=list(fields), headers=headers, rows=rows)
+    table = Table.model_construct(
+        line=raw.line, kind="comparison", columns=list(fields), headers=headers, rows=rows
+    )
     return table, False
 
 
@@ -722,14 +726,23 @@ def _read_row(
     if not model:
         problems.add(ROW_NO_MODEL, line, 1)
         return None, []
+
+    def quantity(name: str) -> Quantity | None:
+        value = values.get(name)
+        return value if isinstance(value, Quantity) else None
+
     row = Row.model_construct(
         line=line,
         model=str(model),
         method=str(values["method"]) if values.get("method") else None,
+        weights_size=quantity("weights_size"),
+        cpu_speed=quantity("cpu_speed"),
+        gpu_speed=quantity("gpu_speed"),
+        ram=quantity("ram"),
+        vram=quantity("vram"),
         quality=quality,
         notes=notes,
         source=sources,
-        **{f: v for f, v in values.items() if f in QUANTITY_FIELDS and isinstance(v, Quantity)},
     )
     # Cells lacking a unit are reported once the whole column is known (see `_suggest_units`).
     return row, missing_units
