@@ -39,3 +39,18 @@ def test_quick_start_has_exactly_two_commands() -> None:
 def test_changelog_follows_keep_a_changelog() -> None:
     text = (Path(ROOT) / "CHANGELOG.md").read_text(encoding="utf-8")
     assert "## [Unreleased]" in text and "### Added" in text
+
+
+def test_readme_configuration_example_is_valid() -> None:
+    """Every key the README documents exists, with a value of the right type."""
+    import tomllib
+
+    from validator.config import parse_config
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    config = parse_config(tomllib.loads(block), ROOT / "README.md", block)
+    assert config.language == "ru"
+    assert config.rules.severity == {"vram-below-weights": "error"}
+    assert config.compare.tolerances["weights_size"].relative == 0.05
