@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from tests.github.conftest import BOT, FakeGitHub, fake_github, github_env  # noqa: F401 (fixtures)
+from tests.github.conftest import BOT, FakeGitHub
 from validator.github import MARKER, Retry, post_sticky_comment, with_marker
 from validator.model import Check, Metric, Quantity, RatioCheck, RowVerification, VerifyReport
 from validator.report import render_markdown
