@@ -77,6 +77,35 @@ class Submission:
         return inputs
 """
 
+# Memory spread over processes in sessions of their own: the cap is on the whole tree.
+SPREAD_BOMB = """
+import subprocess, sys, time
+HOG = [sys.executable, "-c", "import time; hog = b'x' * (100 * 1024 * 1024); time.sleep(600)"]
+class Submission:
+    def load(self, device):
+        self.hogs = [subprocess.Popen(HOG, start_new_session=True) for _ in range(6)]
+        time.sleep(600)
+    def predict(self, inputs):
+        return inputs
+"""
+
+# A "comet": each process forks and exits at once, so the pid that holds the run keeps changing;
+# left alone it goes on for a minute.
+FORK_CHAIN = """
+import os, time
+class Submission:
+    def load(self, device):
+        end = time.time() + 60
+        if os.fork() == 0:
+            while time.time() < end:
+                if os.fork() != 0:
+                    os._exit(0)
+            os._exit(0)
+    def predict(self, inputs):
+        while True:
+            pass
+"""
+
 FLOOD = """
 import sys
 class Submission:
@@ -209,7 +238,9 @@ class Hostile:
 HOSTILE = [
     Hostile("loop", LOOP, "timeout", f"did not finish within {TIMEOUT_S} s"),
     Hostile("memory-bomb", MEMORY_BOMB, "oom", f"over the {MEMORY_LIMIT_MB} MB memory limit"),
+    Hostile("spread-bomb", SPREAD_BOMB, "oom", f"over the {MEMORY_LIMIT_MB} MB memory limit"),
     Hostile("spawner", SPAWNER, "ok", ""),
+    Hostile("fork-chain", FORK_CHAIN, "timeout", f"did not finish within {TIMEOUT_S} s"),
     Hostile("flood", FLOOD, "ok", ""),
     Hostile("secrets", SECRETS_READER, "error", "RuntimeError"),
     Hostile("writer", WRITER, "error", "wrote outside my folder"),

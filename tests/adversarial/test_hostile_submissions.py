@@ -7,6 +7,7 @@ environment, and every test reads its team's run from the three reports.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -46,6 +47,9 @@ class Course:
     markdown: str
     verify_exit: int
     connections: int
+    #: Processes of a harness child still alive right after each run ("direct:<name>", "bench", "verify"),
+    #: and zombie children of this process (the subreaper) right after each direct run ("zombies:<name>").
+    survivors: dict[str, list[int]]
 
     def verified(self, name: str) -> Any:
         return next(r for r in self.verify.rows if r.model == model_of(name))
@@ -65,6 +69,19 @@ def _connections(server: socket.socket) -> int:
             return count
         connection.close()
         count += 1
+
+
+def _harness_children() -> list[int]:
+    """Processes still running the harness's child code (a run's own processes inherit its command line)."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        with contextlib.suppress(psutil.Error):
+            if (
+                "bench.child" in " ".join(process.info["cmdline"] or [])
+                and process.status() != psutil.STATUS_ZOMBIE
+            ):
+                found.append(process.pid)
+    return found
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -92,13 +109,20 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
         for name, value in SECRETS.items():
             patch.setenv(name, value)
         direct = {}
+        survivors = {}
         for hostile in HOSTILE:
             manifest = load_manifest(root / "submissions" / hostile.name)
             direct[hostile.name] = run_submission(manifest, manifest.runs[0], device="cpu", config=QUICK)
+            survivors[f"direct:{hostile.name}"] = _harness_children()
+            # This process was the run's subreaper: its orphans must be reaped, not left as zombies.
+            survivors[f"zombies:{hostile.name}"] = [
+                c.pid for c in psutil.Process().children() if c.status() == psutil.STATUS_ZOMBIE
+            ]
     connections = _connections(server)
     repo.git("checkout", "-q", "--", ".")  # undo what the writer changed in the working tree
     bench = _cli("bench", str(root / "submissions"), "--format", "json", cwd=root)
     connections += _connections(server)
+    survivors["bench"] = _harness_children()
     repo.git("checkout", "-q", "--", ".")  # undo what the writer changed in the working tree
     verify = _cli(
         "verify",
@@ -107,6 +131,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
         cwd=root,
     )
     connections += _connections(server)
+    survivors["verify"] = _harness_children()
     assert bench.stdout.startswith("{"), bench.stderr[-2000:]
     assert verify.stdout.startswith("{"), verify.stderr[-2000:]
     yield Course(
@@ -122,6 +147,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
         markdown=(root / "report.md").read_text(encoding="utf-8"),
         verify_exit=verify.returncode,
         connections=connections,
+        survivors=survivors,
     )
     server.close()
 
@@ -181,8 +207,18 @@ def test_no_process_of_the_spawner_survives(course: Course) -> None:
     for pid in pids:
         alive = psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
         assert not alive, f"process {pid} of the spawner survived the run"
-    ours = psutil.Process().children(recursive=True)
-    assert not [p for p in ours if "time.sleep(600)" in " ".join(p.cmdline())]
+    assert not [p for p in _harness_children() if p in pids]
+
+
+def test_no_harness_process_outlives_its_run(course: Course) -> None:
+    # Checked right after each run: the fork chain would still be forking for a minute otherwise.
+    assert {k: v for k, v in course.survivors.items() if v} == {}
+
+
+def test_memory_spread_over_sessions_counts_against_the_cap(course: Course) -> None:
+    for result in (course.direct["spread-bomb"], course.benched("spread-bomb")):
+        assert result.ram_sampled is not None
+        assert result.ram_sampled.value > MEMORY_LIMIT_MB
 
 
 def test_output_flood_is_capped(course: Course) -> None:
