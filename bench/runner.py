@@ -294,6 +294,36 @@ def _kill_tree(tree: TreeMemory, root: subprocess.Popen[bytes]) -> None:
             os.waitpid(pid, os.WNOHANG)  # orphans re-parented to us (subreaper)
 
 
+def _reap_orphans(tree: TreeMemory, root_pid: int, since: float, *, final: bool = False) -> None:
+    """Reap the run's orphans that ended on their own: as the subreaper we are their parent now.
+
+    Without this each of them stays a zombie until the harness exits: a submission that forks and
+    exits in a loop would fill the process table of a long `validator bench`. Only children created
+    since the run started and not ours before it are touched (runs are one at a time). `final`, after
+    the tree was killed: a child still running is SIGKILLed, and we wait until none is left, since
+    processes killed a moment ago are re-parented to us only once they die.
+    """
+    for _ in range(40 if final else 1):
+        left = []
+        with contextlib.suppress(psutil.Error):
+            for process in psutil.Process().children():
+                with contextlib.suppress(psutil.Error, ChildProcessError):
+                    if (
+                        process.pid in tree.foreign
+                        or process.pid == root_pid
+                        or process.create_time() < since - 1
+                    ):
+                        continue
+                    if process.status() == psutil.STATUS_ZOMBIE:
+                        os.waitpid(process.pid, os.WNOHANG)
+                    elif final:
+                        process.send_signal(signal.SIGKILL)
+                        left.append(process)
+        if not left:
+            break
+        time.sleep(0.05)
+
+
 def _wait(process: subprocess.Popen[bytes], pidfd: int | None, seconds: float) -> bool:
     """Block until the child exits or `seconds` pass; True when it exited."""
     if pidfd is not None:
@@ -377,7 +407,7 @@ def _run(
         command = [*isolation, sys.executable, "-P", "-m", "bench.child", str(spec_path), str(write_fd)]
         own_children = {p.pid for p in psutil.Process().children(recursive=True)}
         show("start")
-        started = time.monotonic()
+        started, started_wall = time.monotonic(), time.time()
         try:
             child = subprocess.Popen(
                 command,
@@ -426,6 +456,7 @@ def _run(
             while True:
                 if ticks % SCAN_EVERY == 0:
                     tree.processes()
+                    _reap_orphans(tree, child.pid, started_wall)
                 ticks += 1
                 used = _sample(tree)
                 if gpu is not None:
@@ -445,6 +476,7 @@ def _run(
                     break
         finally:
             _kill_tree(tree, child)
+            _reap_orphans(tree, child.pid, started_wall, final=True)
             if pidfd is not None:
                 os.close(pidfd)
         wall = time.monotonic() - started

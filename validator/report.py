@@ -169,7 +169,8 @@ def _value(value: Quantity | Metric | None, measured: bool = False) -> str:
         return "—"
     if isinstance(value, Quantity):
         return format_quantity(value, significant=digits)
-    return format_metric(value, digits).split(": ", 1)[1]
+    # Cut the name off by its length: a student's metric name may itself contain ": " and text after it.
+    return format_metric(value, digits).removeprefix(f"{value.name}: ")
 
 
 def _delta(check: Check) -> str:
