@@ -54,3 +54,4 @@ def test_readme_configuration_example_is_valid() -> None:
     assert config.language == "ru"
     assert config.rules.severity == {"vram-below-weights": "error"}
     assert config.compare.tolerances["weights_size"].relative == 0.05
+    assert config.compare.confirm_runs == 2

@@ -209,3 +209,29 @@ def test_a_matrix_job_verifies_only_its_team(tmp_path: Path) -> None:
     assert runner.calls == [("team", "INT8"), ("team", "Оригинал")]
     # The undeclared row is reported by every job; the join keeps it once.
     assert [(r.method, r.status) for r in report.rows] == [("INT8", "ok"), ("FP16", "no-manifest")]
+
+
+def test_a_ratio_mismatch_is_confirmed_by_alternating_reruns(tmp_path: Path) -> None:
+    """One slow run of a shared runner does not fail an honest row: the medians are judged."""
+    slow = MEASURED["INT8"].model_copy(update={"cpu_speed": Quantity(value=300, unit="ms")})
+
+    class Flaky(Recorder):
+        def __call__(self, manifest: Manifest, run: RunSpec, device: str, config: Config) -> RunResult:
+            first_int8 = run.method == "INT8" and ("team", "INT8") not in self.calls
+            result = super().__call__(manifest, run, device, config)
+            return slow if first_int8 else result
+
+    repo, base, head = pull_request(tmp_path, [INT8], ("Оригинал", "INT8"))
+    runner = Flaky()
+    report = verify(repo, base, head, runner)
+    assert runner.calls == [("team", "INT8"), ("team", "Оригинал")] * 3
+    assert {(r.field, r.verdict) for r in report.ratios} == {("cpu_speed", "verified"), ("ram", "verified")}
+    assert report.verdict == "pass"
+
+
+def test_a_confirmed_lie_stays_a_mismatch(tmp_path: Path) -> None:
+    repo, base, head = pull_request(tmp_path, [INT8_LIES], ("Оригинал", "INT8"))
+    runner = Recorder()
+    report = verify(repo, base, head, runner)
+    assert len(runner.calls) == 6  # one run each, then two confirming rounds of both
+    assert next(r for r in report.ratios if r.field == "cpu_speed").verdict == "mismatch"

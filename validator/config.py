@@ -144,6 +144,8 @@ class CompareConfig(_Section):
     """How `validator verify` judges a claim against a measurement."""
 
     tolerances: dict[str, Tolerance] = Field(default_factory=_default_tolerances)
+    #: A mismatched ratio is confirmed by this many more alternating runs of both rows (medians judged).
+    confirm_runs: int = Field(default=2, ge=0, le=10)
 
     @field_validator("tolerances")
     @classmethod
