@@ -38,7 +38,7 @@ from bench.trackers.memory import GpuMemory, TreeMemory, load_pynvml
 from bench.trackers.quality import CannotScoreOutputs, compute_quality
 from validator.config import BenchConfig
 from validator.model import Device, Quantity, RunResult, RunStatus
-from validator.units import mb
+from validator.units import BYTES_PER_MB, mb
 
 #: Environment variables never passed to the child (matched on the upper-cased name).
 SECRET_PATTERNS = (
@@ -443,7 +443,7 @@ def _run(
         tree = TreeMemory(child.pid, foreign=own_children)
         nvml = load_pynvml() if device == "cuda" else None
         gpu = GpuMemory(nvml) if nvml is not None else None
-        cap = config.memory_limit_mb * 1024 * 1024
+        cap = config.memory_limit_mb * BYTES_PER_MB
         deadline = started + config.timeout_s
         try:
             pidfd: int | None = os.pidfd_open(child.pid)

@@ -198,20 +198,9 @@ def check_ratios(
                 if unit is not None and measured_c is not None:
                     measured_c = convert(measured_c, unit)
                 verified = _ratio(measured_c, measured_o)
-                if verified is None:
-                    results.append(
-                        RatioCheck(
-                            model=row.model,
-                            method=row.method or "",
-                            baseline_method=base_row.method or "",
-                            field=field,
-                            claimed=claimed,
-                            verdict="unverified",
-                            note="not measured",
-                        )
-                    )
-                    continue
-                ok = within(claimed, verified, tolerance)
+                verdict: Verdict = "unverified"
+                if verified is not None:
+                    verdict = "verified" if within(claimed, verified, tolerance) else "mismatch"
                 results.append(
                     RatioCheck(
                         model=row.model,
@@ -220,8 +209,8 @@ def check_ratios(
                         field=field,
                         claimed=claimed,
                         verified=verified,
-                        verdict="verified" if ok else "mismatch",
-                        note=describe(tolerance),
+                        verdict=verdict,
+                        note="not measured" if verified is None else describe(tolerance),
                     )
                 )
     return results

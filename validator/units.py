@@ -255,6 +255,10 @@ def format_quantity(
     return text
 
 
+#: MB = MiB = 1024² bytes, the size unit every stage reports in.
+BYTES_PER_MB = 1024**2
+
+
 def mb(num_bytes: int | float) -> float:
-    """Bytes to MB (1024²), the size unit every stage reports in."""
-    return float(num_bytes) / 1024**2
+    """Bytes to MB, the size unit every stage reports in."""
+    return float(num_bytes) / BYTES_PER_MB
