@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from validator.cell import format_metric
 from validator.model import Check, Metric, Problem, Quantity, RatioCheck, RowVerification, VerifyReport
 from validator.problems import localized
+from validator.reading import format_metric
 from validator.units import SIZE_UNITS, format_number, format_quantity
 
 MAX_CHARS = 60_000

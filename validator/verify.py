@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.manifest import MANIFEST_NAME, Manifest, ManifestError, RunSpec, load_manifest
-from validator.cell import format_metric
 from validator.check import check_file
 from validator.compare import check_ratios, check_row
 from validator.config import Config
@@ -34,6 +33,7 @@ from validator.model import (
     row_key_part,
 )
 from validator.problems import define, sort_key
+from validator.reading import format_metric
 from validator.units import format_quantity
 
 #: Significant digits of a measured number written into a corrected row.

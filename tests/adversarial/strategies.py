@@ -17,8 +17,8 @@ from dataclasses import dataclass, field, replace
 
 from hypothesis import strategies as st
 
-from validator.headers import DEFAULT_ALIASES, SPEED_ALIASES
 from validator.model import Metric, Quantity
+from validator.reading.headers import DEFAULT_ALIASES, SPEED_ALIASES
 from validator.units import (
     CANONICAL,
     RATE_WORDS,
