@@ -41,6 +41,7 @@ from validator.model import (
 from validator.problems import define, sort_key
 from validator.reporters.words import field_name, note_text
 from validator.rules import MANIFEST_INVALID, manifest_problem
+from validator.rules import is_original as original_method
 from validator.units import format_quantity
 
 #: Significant digits of a measured number written into a corrected row.
@@ -90,9 +91,7 @@ def harness_environment(device: Device, config: Config) -> Environment:
 
 def is_original(method: str | None, config: Config) -> bool:
     """`Оригинал`, `Original`, `FP32 (Baseline)`...: the uncompressed row a ratio is taken over."""
-    from validator.rules import is_original as rule
-
-    return rule(method, config.rules)
+    return original_method(method, config.rules)
 
 
 @dataclass
