@@ -49,7 +49,7 @@ HARDWARE_FIELDS: tuple[HardwareField, ...] = ("cpu_speed", "gpu_speed", "ram", "
 SPEED_FIELDS: tuple[QuantityField, ...] = ("cpu_speed", "gpu_speed")
 MEMORY_FIELDS: tuple[QuantityField, ...] = ("weights_size", "ram", "vram")
 #: What a claim check is about: a quantity field, or `quality.<metric name as written>`.
-CheckedField = QuantityField | Annotated[str, StringConstraints(pattern=r"^quality\..+")]
+CheckedField = QuantityField | Annotated[str, StringConstraints(pattern=r"^quality\.[\s\S]*")]
 
 
 class _Model(BaseModel):
