@@ -232,14 +232,15 @@ def _split_header(text: str) -> tuple[str, list[str]]:
     return base_parts[0].strip(), params
 
 
-def _unit_among_words(text: str) -> UnitSpec | None:
-    """The one unit named among other words: `ms на 1 пример` -> ms; `среднее, MB` -> MB.
+def _unit_among_words(text: str) -> tuple[UnitSpec | None, str]:
+    """The one unit named among other words, and the words left: `ms на 1 пример` -> (ms, `на 1 пример`).
 
     Windows of one to three words are tried (`tokens / s`); a one-letter word (`s`, `с`, `b`) counts
-    only when it stands alone, since among other words it is as likely a preposition or a label.
+    only when it stands alone, since among other words it is as likely a preposition or a label. Two
+    different units among the words are not chosen between: (None, the text).
     """
     words = re.sub(r"\s*/\s*", "/", text).split()
-    found: dict[tuple[str, float], UnitSpec] = {}
+    found: dict[tuple[str, float], tuple[UnitSpec, int, int]] = {}
     for size in (1, 2, 3):
         for start in range(len(words) - size + 1):
             window = words[start : start + size]
@@ -247,8 +248,11 @@ def _unit_among_words(text: str) -> UnitSpec | None:
                 continue
             spec = parse_unit(" ".join(window))
             if spec is not None:
-                found.setdefault((spec.dimension, spec.factor), spec)
-    return next(iter(found.values())) if len(found) == 1 else None
+                found.setdefault((spec.dimension, spec.factor), (spec, start, size))
+    if len(found) != 1:
+        return None, text
+    spec, start, size = next(iter(found.values()))
+    return spec, " ".join(words[:start] + words[start + size :])
 
 
 def _metric_names(text: str) -> list[str]:
@@ -301,11 +305,10 @@ def parse_header(text: str, aliases: AliasTable) -> HeaderInfo:
         # A part with other words beside a unit or a device: `ms, batch=1`, `ms на 1 пример`, `GPU T4`.
         for word in normalize_header(param).split():
             device = device or _DEVICE_WORDS.get(word)
-        spec = _unit_among_words(param)
+        spec, rest = _unit_among_words(param)
         if spec is not None:
             unit = unit or spec
-        else:
-            names.extend(_metric_names(param))
+        names.extend(_metric_names(rest))
     found = _lookup(words, device, aliases)
 
     base_names = _metric_names(base) if "/" in base else [base.strip()]
