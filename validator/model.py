@@ -179,6 +179,11 @@ class CheckReport(_Model):
         return next((t for t in self.tables if t.kind == "comparison"), None)
 
     @property
+    def comparisons(self) -> list[Table]:
+        """Every comparison table of the file, in order (a lesson may add a second one)."""
+        return [t for t in self.tables if t.kind == "comparison"]
+
+    @property
     def has_errors(self) -> bool:
         return any(p.severity is Severity.error for p in self.problems)
 
