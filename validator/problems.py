@@ -16,7 +16,20 @@ Language = str  # "en" | "ru"
 
 
 class _Params(dict[str, str]):
+    """Message parameters; `{owner}` reads `owner_ru` in a Russian message when there is one.
+
+    A clause that differs by language (whose row it is, why the team is unknown) is passed as
+    `owner_en=...`, `owner_ru=...`, so one problem code keeps one template per language.
+    """
+
+    def __init__(self, values: dict[str, str], language: str = "en"):
+        super().__init__(values)
+        self.language = language
+
     def __missing__(self, key: str) -> str:
+        localized = f"{key}_{self.language}"
+        if localized in self:
+            return self[localized]
         return "{" + key + "}"
 
 
@@ -44,7 +57,7 @@ class ProblemType:
             column=column,
             severity=Severity(severity) if severity else self.severity,
             code=self.code,
-            message=self.en.format_map(_Params(values)),
+            message=self.en.format_map(_Params(values, "en")),
             suggestion=suggestion,
             path=path,
             params=values,
@@ -52,7 +65,7 @@ class ProblemType:
 
     def render(self, params: dict[str, str], language: Language) -> str:
         template = self.ru if language == "ru" else self.en
-        return template.format_map(_Params(params))
+        return template.format_map(_Params(params, "ru" if language == "ru" else "en"))
 
 
 REGISTRY: dict[str, ProblemType] = {}
