@@ -286,7 +286,10 @@ def _problem_item(problem: Problem, language: str, readme: str) -> str:
             where += f":{problem.column}"
     message = escape(localized(problem, language))
     text = f"- **{problem.severity.value}** `{problem.code}` {escape(where)}: {message}"
-    if problem.suggestion:
+    if problem.suggestion and "\n" in problem.suggestion:
+        # A file to add (the manifest a team lacks): shown whole, in a block under the item.
+        text += "\n\n" + "\n".join(f"  {line}" for line in code_block(problem.suggestion).split("\n"))
+    elif problem.suggestion:
         text += f" → {escape(problem.suggestion)}"
     return text
 

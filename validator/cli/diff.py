@@ -15,7 +15,14 @@ from validator.git import CannotReadRevision
 @click.command()
 @click.option("--base", required=True, help="The revision the pull request targets (branch, tag or sha).")
 @click.option("--head", required=True, help="The pull request's head revision.")
-@click.option("--title", default=None, help="The pull request's title; names the team (`<team> HW-<n>`).")
+@click.option(
+    "--author", default=None, help="The pull request author's GitHub login; the team file names its team."
+)
+@click.option(
+    "--title",
+    default=None,
+    help="The pull request's title; names the team (`<team> HW-<n>`) when the author does not.",
+)
 @click.option("--readme", default=None, help="The README holding the table (default: the config's `readme`).")
 @click.option(
     "--repo",
@@ -30,6 +37,7 @@ from validator.git import CannotReadRevision
 def diff(
     base: str,
     head: str,
+    author: str | None,
     title: str | None,
     readme: str | None,
     repo: Path,
@@ -44,7 +52,9 @@ def diff(
     """
     try:
         config = settings(repo, config_path) if config_path else config_at_revision(repo, base)
-        report = diff_revisions(repo, base, head, title=title, readme=readme or config.readme, config=config)
+        report = diff_revisions(
+            repo, base, head, title=title, author=author, readme=readme or config.readme, config=config
+        )
     except (CannotReadRevision, ConfigError) as exc:
         fail(str(exc))
         return

@@ -13,7 +13,8 @@ from validator.cli.options import config_option, fail, language_option, settings
 @click.command()
 @click.option("--base", help="The PR's base revision (with --head).")
 @click.option("--head", help="The PR's head revision, checked out in the working tree.")
-@click.option("--title", help="The PR title; the team is read from it.")
+@click.option("--title", help="The PR title; names the team when the author does not.")
+@click.option("--author", help="The PR author's GitHub login; the team file says whose team it is.")
 @click.option(
     "--readme",
     type=click.Path(path_type=Path),
@@ -42,6 +43,7 @@ def verify(
     base: str | None,
     head: str | None,
     title: str | None,
+    author: str | None,
     readme: Path | None,
     repo: Path,
     team: str | None,
@@ -93,6 +95,7 @@ def verify(
                 base,
                 head,
                 title=title,
+                author=author,
                 device=device,  # type: ignore[arg-type]
                 config=config,
                 readme=str(readme) if readme else None,
