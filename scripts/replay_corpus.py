@@ -43,11 +43,15 @@ NO_AUTHOR = "the corpus names no author and the title no team: the team is unkno
 for _pr in [f"pr-{n:02d}" for n in range(2, 21)]:
     verdict(_pr, "team-unknown", None, True, NO_AUTHOR)
 verdict("pr-04", "vram-below-weights", 69, True, "a GPU run in 9.32 MB of VRAM for 327 MB of weights")
-verdict("pr-06", "table-header-changed", 67, True, "speed columns switched to sec/token, quality split in two")
+verdict(
+    "pr-06", "table-header-changed", 67, True, "speed columns switched to sec/token, quality split in two"
+)
 verdict("pr-06", "readme-text-changed", 72, True, "adds its barplot image to the course README")
 for _pr in ("pr-07", "pr-08"):
     verdict(_pr, "cell-no-unit", 69, True, "weights size `922.15` without a unit (the header names none)")
-    verdict(_pr, "method-names-model", 69, True, "method cell `Whisper` for the original row: write `Оригинал`")
+    verdict(
+        _pr, "method-names-model", 69, True, "method cell `Whisper` for the original row: write `Оригинал`"
+    )
 verdict("pr-09", "readme-text-changed", 15, True, "deletes most of the course plan (163 lines)")
 verdict("pr-13", "readme-text-changed", 15, True, "deletes most of the course plan (163 lines)")
 verdict("pr-14", "readme-text-changed", 1, True, "replaces the whole course README by its homework notes")
@@ -114,13 +118,26 @@ def build(folder: Path, repo: Path) -> tuple[str, str | None]:
 def replay(folder: Path, work: Path) -> Replay:
     repo = work / folder.name
     title, author = build(folder, repo)
-    command = [sys.executable, "-m", "validator", "diff", "--repo", str(repo), "--base", "HEAD~1", "--head", "HEAD"]
+    command = [
+        sys.executable,
+        "-m",
+        "validator",
+        "diff",
+        "--repo",
+        str(repo),
+        "--base",
+        "HEAD~1",
+        "--head",
+        "HEAD",
+    ]
     command += ["--title", title, "--format", "json"] + (["--author", author] if author else [])
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode not in (0, 1) or "Traceback" in done.stderr:
         return Replay(folder.name, done.returncode, 0, 0, 0, crash=done.stderr.strip()[-500:])
     data = json.loads(done.stdout)
-    result = Replay(folder.name, done.returncode, len(data["added"]), len(data["changed"]), len(data["removed"]))
+    result = Replay(
+        folder.name, done.returncode, len(data["added"]), len(data["changed"]), len(data["removed"])
+    )
     for problem in data["problems"]:
         label = f"{problem['code']}@{problem['line']}" if problem["line"] else problem["code"]
         found = VERDICTS.get((folder.name, problem["code"], problem["line"]))
@@ -163,10 +180,11 @@ def main() -> int:
         true = sum(len(r.true) for r in results)
         false = sum(len(r.false) for r in results)
         failing = sum(r.exit_code == 1 for r in results)
+        crashes = sum(bool(r.crash) for r in results)
+        unknown = sum(p.startswith("team-unknown") for r in results for p in r.true)
         print(
-            f"\n{len(results)} pull requests, {sum(bool(r.crash) for r in results)} crashes, exit 1 on {failing}; "
-            f"{true} true problems ({sum(p.startswith('team-unknown') for r in results for p in r.true)} of them "
-            f"`team-unknown`), {false} false alarms"
+            f"\n{len(results)} pull requests, {crashes} crashes, exit 1 on {failing}; {true} true problems "
+            f"({unknown} of them `team-unknown`), {false} false alarms"
         )
     unclassified = [(r.pr, p) for r in results for p in r.unclassified]
     for pr, problem in unclassified:

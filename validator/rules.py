@@ -88,9 +88,9 @@ README_TEXT_CHANGED = define(
 RESULTS_OUTSIDE_README = define(
     "results-outside-readme",
     "warning",
-    "{file} holds {rows} of a comparison table (line {line}), but the course's table is {course}, and "
+    "{file} holds {rows} of a comparison table (line {table_line}), but the course's table is {course}, and "
     "only that one is read: move the rows there",
-    "в {file} {rows} сравнительной таблицы (строка {line}), но таблица курса — {course}, и читается "
+    "в {file} {rows} сравнительной таблицы (строка {table_line}), но таблица курса — {course}, и читается "
     "только она: перенесите строки туда",
 )
 TABLE_REMOVED = define(
@@ -366,7 +366,7 @@ def team_problems(
     if not pr.team.known:
         if not (rows_touched or pr.files):
             return []
-        return [TEAM_UNKNOWN.at(None, suggestion=_teams_entry(pr, config), **_why_unknown(pr, config))]
+        return [TEAM_UNKNOWN.at(None, None, suggestion=_teams_entry(pr, config), **_why_unknown(pr, config))]
     team, where = pr.team.name, pr.manifest_path
     assert team is not None and where is not None
     manifest = pr.manifest
@@ -535,7 +535,7 @@ def results_outside_problems(readme: MarkdownDiff, others: Sequence[MarkdownDiff
                 1,
                 path=other.path,
                 file=other.path,
-                line=table.line,
+                table_line=table.line,
                 rows_en=ROW.count(len(rows)),
                 rows_ru=ROW.count(len(rows), "ru"),
                 **course,
@@ -702,14 +702,17 @@ def file_problems(pr: PullRequest, readme: str, config: RulesConfig) -> list[Pro
         whose = _whose(changed.path, pr) or _both("the course's team file", "файл команд курса", "whose")
         en, ru = _CHANGE.get(changed.status, ("modifies", "изменяет"))
         problems.append(
-            FILE_NOT_OWNED.at(None, path=changed.path, file=changed.path, **_both(en, ru, "change"), **whose)
+            FILE_NOT_OWNED.at(
+                None, None, path=changed.path, file=changed.path, **_both(en, ru, "change"), **whose
+            )
         )
     if len(refused) > MAX_FILE_PROBLEMS:
         more = len(refused) - MAX_FILE_PROBLEMS
         problems.append(
             FILE_NOT_OWNED.at(
                 None,
-                file_en=f"{FILE.count(more)} more",
+                None,
+                file_en=f"{more} more {FILE.word(more)}",
                 **_both("changes", "изменяет", "change"),
                 **_both(
                     "outside its team's folder, as above",

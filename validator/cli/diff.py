@@ -53,7 +53,7 @@ def diff(
     try:
         config = settings(repo, config_path) if config_path else config_at_revision(repo, base)
         report = diff_revisions(
-            repo, base, head, title=title, author=author, readme=readme or config.readme, config=config
+            repo, base, head, title=title, author=author, readme=str(readme or config.readme), config=config
         )
     except (CannotReadRevision, ConfigError) as exc:
         fail(str(exc))

@@ -55,7 +55,7 @@ def manifest(
             author=author,
             title=title,
             team=team,
-            readme=readme or config.readme,
+            readme=str(readme or config.readme),
             config=config,
         )
     except (CannotReadRevision, ConfigError) as exc:
