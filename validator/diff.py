@@ -24,9 +24,9 @@ from validator.git import CannotReadRevision, changed_files, list_files, list_fo
 from validator.model import FIELDS, QUANTITY_FIELDS, CheckReport, Problem, Row, Table
 from validator.plural import ROW, plural_ru
 from validator.problems import localized, sort_key
+from validator.reading.source import decode
 from validator.reporters import github_annotation, problem_line, summary_line
 from validator.rules import ChangedFile, Declaration, PullRequest, apply_rules
-from validator.table import decode
 from validator.teams import Teams, default_folder, identify_team, manifest_template, parse_teams
 from validator.units import format_quantity
 
