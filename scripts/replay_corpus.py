@@ -13,16 +13,21 @@ Every problem is classified by hand below (true problem or false alarm, with the
 printed is the one in docs/diff.md. A problem not classified here is printed as such and the script
 exits 1, so a change of behaviour is never silently counted.
 
-    python scripts/replay_corpus.py [--corpus DIR] [--json]
+    python scripts/replay_corpus.py [--corpus DIR] [--json] [--timing]
+
+`--timing` also measures `diff_revisions` in-process on each replayed repository (the median of 5
+runs; no interpreter start-up, so it is the cost of the git reads, the reading and the rules).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -150,6 +155,26 @@ def replay(folder: Path, work: Path) -> Replay:
     return result
 
 
+def timing(folders: list[Path], work: Path) -> list[float]:
+    """Seconds per `diff_revisions` call on each replayed PR (median of 5), in this process."""
+    from validator.diff import config_at_revision, diff_revisions
+
+    seconds: list[float] = []
+    for folder in folders:
+        repo = work / f"timing-{folder.name}"
+        title, author = build(folder, repo)
+        config = config_at_revision(repo, "HEAD~1")
+        runs = []
+        for _ in range(5):
+            start = time.perf_counter()
+            diff_revisions(
+                repo, "HEAD~1", "HEAD", title=title, author=author, readme="README.md", config=config
+            )
+            runs.append(time.perf_counter() - start)
+        seconds.append(statistics.median(runs))
+    return seconds
+
+
 def table(results: list[Replay]) -> str:
     lines = [
         "| PR | exit | rows +/~/- | true problems | false alarms |",
@@ -169,10 +194,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--timing", action="store_true", help="also time diff_revisions in-process")
     args = parser.parse_args()
     folders = sorted(path for path in args.corpus.glob("pr-*") if path.is_dir())
     with tempfile.TemporaryDirectory() as tmp:
         results = [replay(folder, Path(tmp)) for folder in folders]
+        seconds = timing(folders, Path(tmp)) if args.timing else []
     if args.json:
         print(json.dumps([r.__dict__ for r in results], ensure_ascii=False, indent=2))
     else:
@@ -185,6 +212,11 @@ def main() -> int:
         print(
             f"\n{len(results)} pull requests, {crashes} crashes, exit 1 on {failing}; {true} true problems "
             f"({unknown} of them `team-unknown`), {false} false alarms"
+        )
+    if seconds:
+        print(
+            f"diff_revisions in-process: {sum(seconds):.2f} s for all {len(seconds)}, median "
+            f"{statistics.median(seconds) * 1000:.0f} ms, slowest {max(seconds) * 1000:.0f} ms a pull request"
         )
     unclassified = [(r.pr, p) for r in results for p in r.unclassified]
     for pr, problem in unclassified:
