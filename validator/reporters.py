@@ -43,7 +43,10 @@ def problem_line(problem: Problem, path: str, language: str = "en") -> str:
     label = _LABEL.get(language, _LABEL["en"])
     text = f"{where}: {label[problem.severity.value]} [{problem.code}] {localized(problem, language)}"
     if problem.suggestion:
-        text += f"\n    {label['fix']}: " + problem.suggestion.rstrip("\n").replace("\n", "\n    ")
+        lines = problem.suggestion.rstrip("\n").split("\n")
+        text += f"\n    {label['fix']}: " + "\n".join(
+            [lines[0], *(f"    {line}" if line else "" for line in lines[1:])]
+        )
     return text
 
 

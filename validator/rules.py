@@ -556,7 +556,15 @@ def _owner(pr: PullRequest) -> tuple[set[tuple[str, str]] | None, dict[str, str]
     """The keys the team declares (None: only rows the PR adds are its own), and how to say whose rows."""
     team, where, manifest = pr.team.name, pr.manifest_path, pr.manifest
     if team is not None and isinstance(manifest, Manifest):
-        return {run.key for run in manifest.runs}, _both(
+        # A row this PR newly declares while another team's manifest declares it stays the other's.
+        contested = {
+            mine.key
+            for mine in pr.declarations
+            if mine.new
+            and mine.path == where
+            and any(d.key == mine.key and d.path != where for d in pr.declarations)
+        }
+        return {run.key for run in manifest.runs} - contested, _both(
             f"declared by team {team!r} in {where}", f"объявлена командой {team!r} в {where}", "owner"
         )
     if team is not None:
@@ -667,8 +675,8 @@ def _whose(path: str, pr: PullRequest) -> dict[str, str] | None:
         if owner is not None:
             return _both(f"a file of team {owner!r}", f"файл команды {owner!r}", "whose")
         return _both(
-            f"a course file outside team {pr.team.name!r}'s folder {mine}/",
-            f"файл курса вне папки команды {pr.team.name!r} {mine}/",
+            f"a course file outside the folder of team {pr.team.name!r} ({mine}/)",
+            f"файл курса вне папки команды {pr.team.name!r} ({mine}/)",
             "whose",
         )
     if owner is not None:

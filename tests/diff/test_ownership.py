@@ -211,15 +211,15 @@ def test_files_of_another_team_or_of_the_course_are_not(repo: Repo) -> None:
     ]
     messages = [p.message for p in report.problems]
     assert messages[0] == (
-        "this pull request deletes course/lesson.py, a course file outside team 'ml_masters''s folder "
-        "submissions/ml_masters/"
+        "this pull request deletes course/lesson.py, a course file outside the folder of team 'ml_masters' "
+        "(submissions/ml_masters/)"
     )
     assert (
         messages[2] == "this pull request modifies submissions/vit_team/bench.py, a file of team 'vit_team'"
     )
     assert localized(report.problems[1], "ru") == (
         "этот pull request добавляет ner_pipe.ipynb — файл курса вне папки команды 'ml_masters' "
-        "submissions/ml_masters/"
+        "(submissions/ml_masters/)"
     )
 
 
@@ -262,6 +262,18 @@ def test_a_second_declaration_of_a_row_is_an_error_in_the_pr_that_adds_it(repo: 
     # The next PR, which leaves both manifests alone, is not blamed for it.
     repo.commit({"submissions/ml_masters/notes.md": "notes\n"})
     assert run(repo, author="alice").problems == []
+
+
+def test_declaring_another_teams_row_does_not_make_it_ones_own(repo: Repo) -> None:
+    # The hijack: declare vit_team's row in one's own manifest, then rewrite its numbers.
+    vit = [("google/vit-base-patch16-224-in21k", "Оригинал")]
+    repo.commit(
+        {
+            "README.md": readme(TEMPLATE, VIT.replace("285.25ms", "28.5ms")),
+            "submissions/ml_masters/bench.toml": manifest("ml_masters", vit),
+        }
+    )
+    assert codes(run(repo, author="alice")) == ["row-declared-twice", "row-changed-not-owned"]
 
 
 def test_declarations_without_a_team_file_are_found_in_the_submissions_folder(tmp_path: Path) -> None:
