@@ -19,7 +19,7 @@ from validator.config import Config
 from validator.diff import diff_markdown, diff_revisions, diff_tables, judge
 from validator.model import Problem, Severity
 from validator.problems import REGISTRY, localized
-from validator.rules import PullRequest
+from validator.rules import ChangedFile, PullRequest
 from validator.teams import identify_team
 
 from . import strategies as gen
@@ -63,7 +63,9 @@ def _diff(
         assert len(base_rows) - len(table.removed) == paired
         assert len(table.changed) <= paired
     team = identify_team(author=None, title=title, teams=None, config=CONFIG.rules)
-    pr = PullRequest(team=team, title=title, manifest=manifest if team.known else None)
+    # As git lists it: the README is a changed file whenever its bytes differ.
+    files = (ChangedFile("M", "README.md"),) if base != head else ()
+    pr = PullRequest(team=team, title=title, manifest=manifest if team.known else None, files=files)
     return judge(readme, reading, pr, CONFIG)
 
 

@@ -388,3 +388,15 @@ def test_ci_diff_finds_the_team_by_the_events_author(
         assert result.exit_code == code, result.output
         assert [a for a in expected if a not in result.output] == []
         assert result.output.count("::") == 2 * len(expected)
+
+
+def test_the_pr_comment_shows_the_manifest_to_add_whole(repo: Repo) -> None:
+    from validator.model import VerifyReport
+    from validator.report import render_markdown
+
+    repo.commit({"README.md": readme(TEMPLATE, VIT, BERT)})
+    (problem,) = run(repo, author="alice").problems
+    markdown = render_markdown(VerifyReport(verdict="fail", problems=[problem]))
+    assert "`manifest-missing` submissions/ml\\_masters/bench\\.toml:" in markdown
+    assert '  ```text\n  # The rows this team adds' in markdown
+    assert '\n  team = "ml_masters"\n' in markdown
