@@ -29,7 +29,7 @@ from pathlib import Path
 from validator.check import check_bytes
 from validator.model import CheckReport
 from validator.problems import REGISTRY
-from validator.reporters import REPORTER_BY_NAME, json_check
+from validator.reporters.check import REPORTER_BY_NAME, json_check
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SEEDS = (ROOT / "tests" / "data" / "corpus", ROOT / "tests" / "data" / "seed")

@@ -6,6 +6,7 @@ import gc
 from pathlib import Path
 
 from validator.config import Config
+from validator.errors import ValidatorError
 from validator.model import CheckReport
 from validator.problems import define, sort_key
 from validator.reading import AliasTable, decode, read_tables
@@ -22,7 +23,7 @@ FILE_TOO_LARGE = define(
 )
 
 
-class CannotReadFile(Exception):
+class CannotReadFile(ValidatorError):
     """The file does not exist or cannot be read (exit 2, not a problem in the file)."""
 
 

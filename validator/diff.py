@@ -3,90 +3,39 @@
 The pure half, `diff_tables`, compares two `CheckReport`s and needs no git; `diff_revisions` reads both
 README versions and the team's manifest from git objects (`validator.git`), diffs them and applies
 `validator.rules`. Rows are matched by `Row.key` (model, method), so reordering is not a change; an edit
-whose `Row.values()` are equal (`1.33Gb` -> `1.33 GB`) is reported as format-only.
+whose `Row.values()` are equal (`1.33Gb` -> `1.33 GB`) is reported as format-only. The report types are
+in `validator.model`, their renderings in `validator.reporters.diff`.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from bench.manifest import MANIFEST_NAME, Manifest, ManifestError, parse_manifest
+from bench.manifest import parse_manifest
 from validator.check import check_bytes
 from validator.config import CONFIG_FILES, Config, RulesConfig, config_from_bytes
 from validator.git import CannotReadRevision, changed_files, list_files, list_folder, read_blob, resolve
-from validator.model import FIELDS, QUANTITY_FIELDS, CheckReport, Problem, Row, Table
-from validator.plural import ROW, plural_ru
-from validator.problems import localized, sort_key
+from validator.model import (
+    FIELDS,
+    MANIFEST_NAME,
+    QUANTITY_FIELDS,
+    ChangedRow,
+    CheckReport,
+    DiffReport,
+    Manifest,
+    ManifestError,
+    MarkdownDiff,
+    Problem,
+    Row,
+    Table,
+    TableDiff,
+)
+from validator.problems import sort_key
 from validator.reading.source import decode
-from validator.reporters import github_annotation, problem_line, summary_line
 from validator.rules import ChangedFile, Declaration, PullRequest, apply_rules
 from validator.teams import Teams, default_folder, identify_team, manifest_template, parse_teams
-from validator.units import format_quantity
-
-
-class ChangedRow(BaseModel):
-    """One row present on both sides whose numbers, or only their writing, changed."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    before: Row
-    after: Row
-    #: The fields whose numbers changed; for a format-only edit, the fields whose writing changed.
-    fields: list[str]
-    format_only: bool
-
-
-@dataclass(frozen=True)
-class TableDiff:
-    """The comparison tables of two versions of a README, row by row."""
-
-    base_table: Table | None
-    head_table: Table | None
-    added: list[Row] = field(default_factory=list)
-    changed: list[ChangedRow] = field(default_factory=list)
-    removed: list[Row] = field(default_factory=list)
-
-
-class DiffReport(BaseModel):
-    """What `validator diff` returns; its JSON is the contract the verify stage and the comment read."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    base: str | None = None
-    head: str | None = None
-    team: str | None = None
-    #: How the team was found: from the PR's author in the team file, from its title, or not at all.
-    team_found_by: Literal["author", "title", "none"] = "none"
-    added: list[Row] = Field(default_factory=list)
-    changed: list[ChangedRow] = Field(default_factory=list)
-    removed: list[Row] = Field(default_factory=list)
-    problems: list[Problem] = Field(default_factory=list)
-    #: The README the problem lines point into (the head's); not part of the JSON.
-    path: str = Field(default="README.md", exclude=True)
-    #: The comparison tables read at each side, for the stages that go on from here (verify); not in the JSON.
-    base_table: Table | None = Field(default=None, exclude=True)
-    head_table: Table | None = Field(default=None, exclude=True)
-    #: Where the team's manifest is (its folder's bench.toml), and the one to add, filled in from the PR's
-    #: rows (`validator manifest` writes it); not in the JSON (the `manifest-missing` problem suggests it).
-    manifest_path: str | None = Field(default=None, exclude=True)
-    manifest_template: str | None = Field(default=None, exclude=True)
-
-    @property
-    def has_errors(self) -> bool:
-        return any(p.severity.value == "error" for p in self.problems)
-
-
-def _writing(row: Row, name: str) -> str:
-    """A cell as written, blanks folded: re-aligning a Markdown table is not an edit."""
-    source = row.source.get(name)
-    return " ".join(source.text.split()) if source else ""
 
 
 def compare_rows(before: Row, after: Row) -> ChangedRow | None:
@@ -95,7 +44,7 @@ def compare_rows(before: Row, after: Row) -> ChangedRow | None:
     value_fields = [name for name in (*QUANTITY_FIELDS, "quality") if old.get(name) != new.get(name)]
     if value_fields:
         return ChangedRow(before=before, after=after, fields=value_fields, format_only=False)
-    written: list[str] = [name for name in FIELDS if _writing(before, name) != _writing(after, name)]
+    written: list[str] = [name for name in FIELDS if before.written(name) != after.written(name)]
     if before.notes != after.notes and "notes" not in written:
         written.append("notes")
     if written:
@@ -121,7 +70,9 @@ def diff_rows(base_table: Table | None, head_table: Table | None) -> TableDiff:
         else:
             added.append(row)
     removed = sorted((row for rows in pending.values() for row in rows), key=lambda r: r.line)
-    return TableDiff(base_table, head_table, added, changed, removed)
+    return TableDiff(
+        base_table=base_table, head_table=head_table, added=added, changed=changed, removed=removed
+    )
 
 
 def comparison_tables(report: CheckReport) -> list[Table]:
@@ -155,38 +106,7 @@ def pair_tables(base: Sequence[Table], head: Sequence[Table]) -> list[tuple[Tabl
 def diff_tables(base: CheckReport, head: CheckReport) -> TableDiff:
     """The diff of the first comparison table (the course's), as `diff_markdown` pairs it."""
     diffs = [diff_rows(b, h) for b, h in pair_tables(comparison_tables(base), comparison_tables(head))]
-    return diffs[0] if diffs else TableDiff(None, None)
-
-
-@dataclass(frozen=True)
-class MarkdownDiff:
-    """A Markdown file at both revisions: its comparison tables paired and diffed, and its lines."""
-
-    path: str
-    #: The file's lines at each side; None where the file does not exist.
-    base_lines: list[str] | None
-    head_lines: list[str] | None
-    tables: list[TableDiff] = field(default_factory=list)
-
-    @property
-    def added(self) -> list[Row]:
-        return [row for table in self.tables for row in table.added]
-
-    @property
-    def changed(self) -> list[ChangedRow]:
-        return [change for table in self.tables for change in table.changed]
-
-    @property
-    def removed(self) -> list[Row]:
-        return [row for table in self.tables for row in table.removed]
-
-    @property
-    def base_table(self) -> Table | None:
-        return next((t.base_table for t in self.tables if t.base_table is not None), None)
-
-    @property
-    def head_table(self) -> Table | None:
-        return next((t.head_table for t in self.tables if t.head_table is not None), None)
+    return diffs[0] if diffs else TableDiff(base_table=None, head_table=None)
 
 
 def _signature(problem: Problem) -> tuple[str, tuple[tuple[str, str], ...]]:
@@ -228,7 +148,9 @@ def diff_markdown(
         lines = decode(head).lines if head is not None else None
         report = check_bytes(head, path, config) if head is not None else None
         tables = comparison_tables(report) if report is not None else []
-        return MarkdownDiff(path, lines, lines, [diff_rows(t, t) for t in tables]), []
+        return MarkdownDiff(
+            path=path, base_lines=lines, head_lines=lines, tables=[diff_rows(t, t) for t in tables]
+        ), []
     base_report = check_bytes(base, path, config) if base is not None else None
     head_report = check_bytes(head or b"", path, config)
     pairs = pair_tables(
@@ -236,10 +158,10 @@ def diff_markdown(
         comparison_tables(head_report) if head is not None else [],
     )
     diff = MarkdownDiff(
-        path,
-        decode(base).lines if base is not None else None,
-        decode(head).lines if head is not None else None,
-        [diff_rows(b, h) for b, h in pairs],
+        path=path,
+        base_lines=decode(base).lines if base is not None else None,
+        head_lines=decode(head).lines if head is not None else None,
+        tables=[diff_rows(b, h) for b, h in pairs],
     )
     problems = new_problems(base_report, head_report, diff) if head is not None else []
     return diff, problems
@@ -455,101 +377,3 @@ def _team_folders(
     if not any(changed.path.startswith(folder + "/") for changed in files):
         return ()  # no changed file is in a team's folder: no need to list them
     return tuple((name, f"{folder}/{name}") for name in sorted(list_folder(repo, base_sha, folder)))
-
-
-# --- reporters -------------------------------------------------------------------------------------
-
-_WORDS = {
-    "en": {
-        "added": "added",
-        "changed": "changed",
-        "reformatted": "reformatted (same numbers)",
-        "removed": "removed, was at line {line} of the base",
-        "none": "nothing",
-        "team": "team: {team} ({how})",
-        "author": "found by the PR's author",
-        "title": "named by the PR's title",
-        "unknown": "team: unknown (only the rows and files the PR adds are its own)",
-    },
-    "ru": {
-        "added": "добавлена",
-        "changed": "изменена",
-        "reformatted": "переписана (числа те же)",
-        "removed": "удалена, была в строке {line} базовой версии",
-        "none": "ничего",
-        "team": "команда: {team} ({how})",
-        "author": "по автору pull request",
-        "title": "по заголовку pull request",
-        "unknown": "команда: неизвестна (её строки и файлы — только добавленные этим pull request)",
-    },
-}
-
-
-def _cell(row: Row, name: str) -> str:
-    quantity = row.quantity(name) if name in QUANTITY_FIELDS else None
-    if quantity is not None:
-        return format_quantity(quantity)
-    return _writing(row, name) or "-"
-
-
-def _label(row: Row) -> str:
-    return f"({row.model}, {row.method or '-'})"
-
-
-def _totals(report: DiffReport, language: str) -> str:
-    """`1 row added, 2 rows changed (1 format-only), 0 rows removed`; `добавлена 1 строка, ...`."""
-    added, changed, removed = len(report.added), len(report.changed), len(report.removed)
-    reformatted = sum(c.format_only for c in report.changed)
-    if language == "ru":
-        return (
-            f"{plural_ru(added, ('добавлена', 'добавлены', 'добавлено'))} {ROW.count(added, 'ru')}, "
-            f"{plural_ru(changed, ('изменена', 'изменены', 'изменено'))} {ROW.count(changed, 'ru')} "
-            f"(только запись: {reformatted}), "
-            f"{plural_ru(removed, ('удалена', 'удалены', 'удалено'))} {ROW.count(removed, 'ru')}"
-        )
-    return (
-        f"{ROW.count(added)} added, {ROW.count(changed)} changed ({reformatted} format-only), "
-        f"{ROW.count(removed)} removed"
-    )
-
-
-def text_diff(report: DiffReport, language: str = "en") -> str:
-    words = _WORDS.get(language, _WORDS["en"])
-    where = report.path
-    team = (
-        words["team"].format(team=report.team, how=words[report.team_found_by])
-        if report.team is not None and report.team_found_by != "none"
-        else words["unknown"]
-    )
-    lines = [team, *(f"{where}:{row.line}: {words['added']} {_label(row)}" for row in report.added)]
-    for change in report.changed:
-        row = change.after
-        if change.format_only:
-            edits = ", ".join(
-                f"{name} `{_writing(change.before, name)}` -> `{_writing(row, name)}`"
-                for name in change.fields
-            )
-            lines.append(f"{where}:{row.line}: {words['reformatted']} {_label(row)}: {edits}")
-        else:
-            edits = ", ".join(
-                f"{name} {_cell(change.before, name)} -> {_cell(row, name)}" for name in change.fields
-            )
-            lines.append(f"{where}:{row.line}: {words['changed']} {_label(row)}: {edits}")
-    lines += [f"{where}: {words['removed'].format(line=row.line)} {_label(row)}" for row in report.removed]
-    lines += [problem_line(p, where, language) for p in report.problems]
-    lines.append(f"{_totals(report, language)}; {summary_line(report.problems, language)}")
-    return "\n".join(lines)
-
-
-def json_diff(report: DiffReport, language: str = "en") -> str:
-    data = report.model_dump(mode="json")
-    for problem, dumped in zip(report.problems, data["problems"], strict=True):
-        dumped["message"] = localized(problem, language)
-    return json.dumps(data, ensure_ascii=False, indent=2)
-
-
-def github_diff(report: DiffReport, language: str = "en") -> str:
-    return "\n".join(github_annotation(p, report.path, language) for p in report.problems)
-
-
-DIFF_REPORTER_BY_NAME = {"text": text_diff, "json": json_diff, "github": github_diff}

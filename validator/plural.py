@@ -1,5 +1,6 @@
 """Counted words in English and Russian: `1 row`, `2 rows`; `1 строка`, `2 строки`, `5 строк`.
 
+Every count a reporter renders goes through `Noun.count`, so no message says `1 rows` or `2 ядер`.
 Russian has three forms, chosen by the last two digits: one (1, 21, 101), few (2–4, 22–24) and
 many (0, 5–20, 25–30, 111–114).
 """
@@ -40,5 +41,12 @@ class Noun:
 
 
 ROW = Noun(("row", "rows"), ("строка", "строки", "строк"))
+ERROR = Noun(("error", "errors"), ("ошибка", "ошибки", "ошибок"))
+WARNING = Noun(("warning", "warnings"), ("предупреждение", "предупреждения", "предупреждений"))
+CORE = Noun(("core", "cores"), ("ядро", "ядра", "ядер"))
+THREAD = Noun(("thread", "threads"), ("поток", "потока", "потоков"))
+REPORT = Noun(("report", "reports"), ("отчёт", "отчёта", "отчётов"))
+SAMPLE = Noun(("sample", "samples"), ("пример", "примера", "примеров"))
+REPEAT = Noun(("repeat", "repeats"), ("повтор", "повтора", "повторов"))
 LINE = Noun(("line", "lines"), ("строка", "строки", "строк"))
 FILE = Noun(("file", "files"), ("файл", "файла", "файлов"))

@@ -16,21 +16,22 @@ Language = str  # "en" | "ru"
 
 
 class _Params(dict[str, str]):
-    """Message parameters; `{owner}` reads `owner_ru` in a Russian message when there is one.
-
-    A clause that differs by language (whose row it is, why the team is unknown) is passed as
-    `owner_en=...`, `owner_ru=...`, so one problem code keeps one template per language.
-    """
-
-    def __init__(self, values: dict[str, str], language: str = "en"):
-        super().__init__(values)
-        self.language = language
-
     def __missing__(self, key: str) -> str:
-        localized = f"{key}_{self.language}"
-        if localized in self:
-            return self[localized]
         return "{" + key + "}"
+
+
+def _in_language(params: dict[str, str], language: Language) -> _Params:
+    """The params with `<name>_<language>` (e.g. `note_ru`), where given, standing in for `<name>`.
+
+    A value we wrote ourselves (a field name, a tolerance note) can so be rendered in both languages,
+    while the student's own text (model, method) is shown as written.
+    """
+    suffix = f"_{language}"
+    values = _Params(params)
+    for key, value in params.items():
+        if key.endswith(suffix):
+            values[key.removesuffix(suffix)] = value
+    return values
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class ProblemType:
             column=column,
             severity=Severity(severity) if severity else self.severity,
             code=self.code,
-            message=self.en.format_map(_Params(values, "en")),
+            message=self.en.format_map(_in_language(values, "en")),
             suggestion=suggestion,
             path=path,
             params=values,
@@ -65,7 +66,7 @@ class ProblemType:
 
     def render(self, params: dict[str, str], language: Language) -> str:
         template = self.ru if language == "ru" else self.en
-        return template.format_map(_Params(params, "ru" if language == "ru" else "en"))
+        return template.format_map(_in_language(params, language))
 
 
 REGISTRY: dict[str, ProblemType] = {}

@@ -20,20 +20,28 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from bench.manifest import MANIFEST_NAME, Manifest, ManifestError
 from validator.config import RulesConfig
 from validator.hardware import BYTES_PER_GB, find_gpu
 from validator.metrics import metric_key
-from validator.model import QUANTITY_FIELDS, Problem, Row, Severity, Table, row_key_part
+from validator.model import (
+    MANIFEST_NAME,
+    QUANTITY_FIELDS,
+    Manifest,
+    ManifestError,
+    MarkdownDiff,
+    Problem,
+    Row,
+    Severity,
+    Table,
+    TableDiff,
+    row_key_part,
+)
 from validator.plural import FILE, LINE, ROW, plural_ru
 from validator.problems import ProblemType, define
+from validator.rule_codes import RULE_CODES
 from validator.teams import NO_TEAM, TeamIdentity
 from validator.units import format_number, format_quantity, mb
-
-if TYPE_CHECKING:
-    from validator.diff import MarkdownDiff, TableDiff
 
 # --- ownership -------------------------------------------------------------------------------------
 
@@ -51,8 +59,9 @@ MANIFEST_MISSING = define(
     "у команды {team!r} нет манифеста {manifest} в головном коммите: её строки — только добавленные этим "
     "pull request, и перезапустить их нельзя; добавьте этот манифест (заполнен по строкам pull request)",
 )
+#: One code for a broken bench.toml, whoever reads it (the diff's ownership rule, verify's discovery).
 MANIFEST_INVALID = define(
-    "manifest-not-valid",
+    "manifest-invalid",
     "error",
     "the manifest is not valid: {reason}",
     "манифест некорректен: {reason}",
@@ -223,6 +232,14 @@ _TYPES: tuple[ProblemType, ...] = (
 )
 #: Every rule code -> its problem type; `[rules.severity]` keys must be among these.
 RULES: dict[str, ProblemType] = {kind.code: kind for kind in _TYPES}
+if set(RULES) != RULE_CODES:  # pragma: no cover - a programming error, caught by any test run
+    raise RuntimeError(f"validator.rule_codes disagrees with the rules: {sorted(set(RULES) ^ RULE_CODES)}")
+
+
+def manifest_problem(error: ManifestError, path: str) -> Problem:
+    """A broken manifest as the one `manifest-invalid` problem, pointing into the manifest file."""
+    return MANIFEST_INVALID.at(error.line, error.column, path=path, reason=error.message)
+
 
 #: At most this many `file-not-owned` problems, one per file; the rest are counted in one more.
 MAX_FILE_PROBLEMS = 20
@@ -384,7 +401,7 @@ def team_problems(
             )
         ]
     if isinstance(manifest, ManifestError):
-        return [MANIFEST_INVALID.at(manifest.line, manifest.column, path=where, reason=manifest.message)]
+        return [manifest_problem(manifest, where)]
     if row_key_part(manifest.team) != row_key_part(team):
         return [MANIFEST_TEAM_MISMATCH.at(None, path=where, manifest_team=manifest.team, team=team)]
     return []

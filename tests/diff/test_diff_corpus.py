@@ -19,7 +19,8 @@ from click.testing import CliRunner
 
 from validator.cli import main
 from validator.config import Config
-from validator.diff import DiffReport, diff_revisions
+from validator.diff import diff_revisions
+from validator.model import DiffReport
 
 from .gitrepo import Repo
 

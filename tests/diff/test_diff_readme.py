@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from validator.config import Config
-from validator.diff import DiffReport, diff_markdown, diff_revisions, judge
+from validator.diff import diff_markdown, diff_revisions, judge
+from validator.model import DiffReport
 from validator.plural import ROW, plural_ru
 from validator.problems import localized
 from validator.rules import PullRequest

@@ -13,7 +13,8 @@ from click.testing import CliRunner
 from bench.manifest import parse_manifest
 from validator.cli import main
 from validator.config import Config, RulesConfig
-from validator.diff import DiffReport, diff_revisions
+from validator.diff import diff_revisions
+from validator.model import DiffReport
 from validator.problems import localized
 from validator.teams import Teams, TeamsFileError, identify_team, parse_teams
 
@@ -392,11 +393,11 @@ def test_ci_diff_finds_the_team_by_the_events_author(
 
 def test_the_pr_comment_shows_the_manifest_to_add_whole(repo: Repo) -> None:
     from validator.model import VerifyReport
-    from validator.report import render_markdown
+    from validator.reporters.verify import render_markdown
 
     repo.commit({"README.md": readme(TEMPLATE, VIT, BERT)})
     (problem,) = run(repo, author="alice").problems
     markdown = render_markdown(VerifyReport(verdict="fail", problems=[problem]))
     assert "`manifest-missing` submissions/ml\\_masters/bench\\.toml:" in markdown
-    assert '  ```text\n  # The rows this team adds' in markdown
+    assert "  ```text\n  # The rows this team adds" in markdown
     assert '\n  team = "ml_masters"\n' in markdown

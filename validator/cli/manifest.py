@@ -6,10 +6,8 @@ from pathlib import Path
 
 import click
 
-from validator.cli.options import config_option, fail, settings
-from validator.config import ConfigError
-from validator.diff import config_at_revision, manifest_for_pull_request
-from validator.git import CannotReadRevision
+from validator.app.manifest import ManifestSettings, run_manifest
+from validator.cli.options import config_option, echo, or_exit_2
 
 
 @click.command()
@@ -46,29 +44,23 @@ def manifest(
     The rows come from the comparison table as `validator diff` reads it; `entry` and `data` are the usual
     names (bench.py:Submission, data/eval.jsonl): edit them to what the team's folder holds.
     """
-    try:
-        config = settings(repo, config_path) if config_path else config_at_revision(repo, base)
-        path, text = manifest_for_pull_request(
-            repo,
-            base,
-            head,
-            author=author,
-            title=title,
-            team=team,
-            readme=str(readme or config.readme),
-            config=config,
-        )
-    except (CannotReadRevision, ConfigError) as exc:
-        fail(str(exc))
-        return
-    if not write:
-        click.echo(f"# {path}\n{text}", nl=False)
-        return
-    target = repo / path
-    if target.exists():
-        fail(f"{target} exists already: add the [[run]] tables below to it by hand\n{text}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
-    click.echo(
-        f"validator: wrote {target}: fill in `entry` and `data`, then run `validator bench {target.parent}`"
+    settings = ManifestSettings(
+        repo=repo,
+        base=base,
+        head=head,
+        author=author,
+        title=title,
+        team=team,
+        readme=readme,
+        config_path=config_path,
+        write=write,
     )
+    outcome = or_exit_2(lambda: run_manifest(settings))
+    template = outcome.report
+    if template.written is None:
+        echo(f"# {template.path}\n{template.text}".rstrip("\n"))
+    else:
+        echo(
+            f"validator: wrote {template.written}: fill in `entry` and `data`, "
+            f"then run `validator bench {template.written.parent}`"
+        )
