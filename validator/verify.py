@@ -435,6 +435,7 @@ def verify_pull_request(
     config: Config,
     readme: str | None = None,
     team: str | None = None,
+    author: str | None = None,
     runner: Runner = harness_runner,
     environment: Environment | None = None,
     progress: Callable[[str], None] | None = None,
@@ -450,7 +451,7 @@ def verify_pull_request(
     from validator.git import resolve
 
     readme = readme or config.readme
-    diff = diff_revisions(repo, base, head, title=title, readme=readme, config=config)
+    diff = diff_revisions(repo, base, head, title=title, readme=readme, config=config, author=author)
     checked_out = resolve(repo, "HEAD")
     if diff.head is None or checked_out != diff.head:
         # The code we run comes from the working tree: it must be the head we report on.
