@@ -2,7 +2,7 @@
 
 A generated table (`TableSpec`) carries both its Markdown and the rows it must read back as, so a
 property can assert exact values. Headers come from the reader's own alias table
-(`validator.headers`), units from the one unit table (`validator.units`): the strategies follow the
+(`validator.reading.headers`), units from the one unit table (`validator.units`): the strategies follow the
 grammar as the project defines it, and grow with it.
 
 For the diff (two README versions): `readme_pairs()` gives (base, head) specs where head is base
