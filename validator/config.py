@@ -113,8 +113,18 @@ class BenchConfig(_Section):
     threads: int = 0
     #: Bytes of the child's stdout/stderr kept for the report.
     output_limit_bytes: int = 64 * 1024
-    #: Run the child in a network namespace (`unshare -rn`) where the machine allows it.
+    #: Run the child in a network namespace (`unshare -rn`) where the machine allows it (unprotected runs).
     isolate_network: bool = True
+    #: "auto": the bubblewrap sandbox where it works, else unprotected; "bwrap": required; "none": never.
+    sandbox: Literal["auto", "bwrap", "none"] = "auto"
+    #: Whether `validator verify` may pass a row re-run without the sandbox (for local use).
+    allow_unprotected: bool = False
+    #: Extra environment variable names passed to the child (nothing else reaches it by name).
+    pass_env: list[str] = Field(default_factory=list)
+    #: Size of the child's private /tmp (and /dev/shm), in MB.
+    scratch_mb: int = Field(default=1024, ge=1)
+    #: Files of the team's folder over this size that the manifest does not declare are reported.
+    undeclared_file_mb: float = Field(default=5.0, ge=0)
 
 
 class Tolerance(_Section):

@@ -238,6 +238,14 @@ class RunResult(BaseModel):
     interop_threads: int | None = None
     #: Whether the child ran without network (a network namespace).
     network_isolated: bool | None = None
+    #: "bwrap": the team's code ran in the judge's sandbox; "none": unprotected (it could reach the judge).
+    sandbox: Literal["bwrap", "none"] | None = None
+    #: Declared weights (relative paths) the run never opened, as the parent watched it (None: unknown).
+    weights_unopened: list[str] | None = None
+    #: Large files of the team's folder that the manifest does not declare (relative paths).
+    undeclared_files: list[str] | None = None
+    #: What the harness noticed about the run, in words (a memo in predict(), one batch of data...).
+    notes: list[str] | None = None
     wall_s: float | None = None
     #: The child's traceback tail and the tail of its stdout/stderr (capped).
     log_tail: str | None = None

@@ -59,6 +59,16 @@ CLAIM_MISMATCH = define(
     "({model}, {method}) claims {field} = {claimed}, the re-run measured {verified} ({note})",
     "({model}, {method}) заявляет {field} = {claimed}, перезапуск намерил {verified} ({note})",
 )
+RUN_UNPROTECTED = define(
+    "run-unprotected",
+    "error",
+    "({model}, {method}) was re-run without the sandbox ({reason}): its code could reach the judge, so "
+    "its numbers cannot be trusted; install bubblewrap, or set [bench] allow_unprotected = true for "
+    "local use",
+    "({model}, {method}) перезапущена без песочницы ({reason}): её код мог влиять на проверяющего, "
+    "поэтому её числам нельзя доверять; установите bubblewrap или задайте [bench] allow_unprotected = "
+    "true для локального запуска",
+)
 MANIFEST_INVALID = define(
     "manifest-invalid",
     "error",
@@ -214,6 +224,10 @@ def verify_rows(
     submissions = discover_submissions(root, config)
     plan = _plan(targets, table.rows, submissions, config)
     runs: dict[tuple[str, str], list[RunResult]] = {}
+    if plan:
+        # Everything the judge needs after the runs is loaded before the first one (see prepare_judge).
+        environment = environment or harness_environment(device, config)
+        _prepare_reports()
 
     def execute(keys: set[tuple[str, str]] | None = None) -> None:
         for row, manifest, run in plan:
@@ -229,7 +243,7 @@ def verify_rows(
         for _ in range(config.compare.confirm_runs):
             execute(doubtful)  # alternating: original, compressed, original, compressed...
         judged = _judge(targets, table, _medians(runs), device=device, config=config)
-    found = [*problems, *submissions.problems, *judged.problems]
+    found = [*problems, *submissions.problems, *judged.problems, *_unprotected(plan, runs, config)]
     mismatched = any(r.verdict == "mismatch" for r in judged.ratios) or any(
         c.verdict == "mismatch" for r in judged.rows for c in r.checks
     )
@@ -242,6 +256,41 @@ def verify_rows(
         problems=sorted(found, key=sort_key),
         environment=environment or harness_environment(device, config),
     )
+
+
+def _unprotected(
+    plan: Sequence[tuple[Row, Manifest, RunSpec]],
+    runs: dict[tuple[str, str], list[RunResult]],
+    config: Config,
+) -> list[Problem]:
+    """One problem per row whose run had no sandbox: an error unless the course allows it."""
+    from bench.sandbox import find_sandbox
+
+    found = []
+    for row, _, _ in plan:
+        if any(r.sandbox == "none" for r in runs.get(row.key, [])):
+            reason = find_sandbox(config.bench.sandbox).reason or "no sandbox"
+            found.append(
+                RUN_UNPROTECTED.at(
+                    row.line,
+                    1,
+                    severity="warning" if config.bench.allow_unprotected else None,
+                    model=row.model,
+                    method=row.method or "-",
+                    reason=reason.rstrip("."),
+                )
+            )
+    return found
+
+
+def _prepare_reports() -> None:
+    """Import what renders the report (and what git and pydantic load lazily) before any child runs."""
+    import validator.report
+    import validator.reporters
+
+    VerifyReport(verdict="pass").model_dump_json()
+    validator.report.render_markdown(VerifyReport(verdict="pass"), "en")
+    validator.report.render_markdown(VerifyReport(verdict="fail"), "ru")
 
 
 def _medians(runs: dict[tuple[str, str], list[RunResult]]) -> dict[tuple[str, str], RunResult]:
