@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bench.manifest import Manifest, ManifestError, parse_manifest
+from bench.manifest import Manifest, ManifestError, decode_manifest, parse_manifest
 from validator.check import check_bytes
 from validator.config import CONFIG_FILES, Config, config_from_bytes
 from validator.git import CannotReadRevision, read_blob, resolve
@@ -135,9 +135,7 @@ def read_manifest(repo: Path, sha: str, path: str) -> Manifest | ManifestError |
     if data is None:
         return None
     try:
-        return parse_manifest(data.decode("utf-8"), Path(path))
-    except UnicodeDecodeError as exc:
-        return ManifestError(Path(path), f"not UTF-8 ({exc.reason})")
+        return parse_manifest(decode_manifest(data, Path(path)), Path(path))
     except ManifestError as exc:
         return exc
 

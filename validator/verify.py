@@ -34,6 +34,7 @@ from validator.model import (
     row_key_part,
 )
 from validator.problems import define, sort_key
+from validator.rules import MANIFEST_INVALID
 from validator.units import format_quantity
 
 #: Significant digits of a measured number written into a corrected row.
@@ -68,12 +69,6 @@ RUN_UNPROTECTED = define(
     "({model}, {method}) перезапущена без песочницы ({reason}): её код мог влиять на проверяющего, "
     "поэтому её числам нельзя доверять; установите bubblewrap или задайте [bench] allow_unprotected = "
     "true для локального запуска",
-)
-MANIFEST_INVALID = define(
-    "manifest-invalid",
-    "error",
-    "{message}",
-    "{message}",
 )
 
 
@@ -129,7 +124,7 @@ def discover_submissions(root: Path, config: Config) -> Submissions:
         except ManifestError as exc:
             problems.append(
                 MANIFEST_INVALID.at(
-                    exc.line, exc.column, path=str(path.relative_to(root)), message=exc.message
+                    exc.line, exc.column, path=str(path.relative_to(root)), reason=exc.message
                 )
             )
     return Submissions(manifests, problems)

@@ -32,7 +32,7 @@ BAD: dict[str, tuple[bytes, int | None, str]] = {
     "UTF-16": (f'team = "t"\n{RUN}'.encode("utf-16"), None, "UTF-8"),
     "a NUL in a path": (
         f'team = "t"\n{RUN}'.replace("data/eval.jsonl", "data/\\u0000.jsonl").encode(),
-        7,
+        6,
         "data",
     ),
     "wrong types": (b'team = ["t"]\nrun = 5\n', 1, "team"),
@@ -82,7 +82,7 @@ def test_diff_and_verify_report_the_file_and_line(tmp_path: Path, name: str) -> 
         assert done.returncode == 1, (command, done.stdout[-2000:], done.stderr[-2000:])
         assert done.stdout.startswith("{"), done.stderr[-2000:]
         problems = json.loads(done.stdout)["problems"]
-        found = [p for p in problems if p["code"] == "manifest-invalid"]
+        found = [p for p in problems if p["code"] == "manifest-not-valid"]
         assert found, (command, problems)
         assert found[0]["path"].endswith("t/bench.toml")
         if line is not None:
