@@ -15,10 +15,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bench.manifest import Manifest, ManifestError, decode_manifest, parse_manifest
+from bench.manifest import MANIFEST_NAME, Manifest, ManifestError, decode_manifest, parse_manifest
 from validator.check import check_bytes
 from validator.config import CONFIG_FILES, Config, config_from_bytes
-from validator.git import CannotReadRevision, read_blob, resolve
+from validator.git import CannotReadRevision, list_folders, read_blob, resolve
 from validator.model import FIELDS, QUANTITY_FIELDS, CheckReport, Problem, Row, Table
 from validator.problems import localized, sort_key
 from validator.reporters import github_annotation, problem_line, summary_line
@@ -140,6 +140,22 @@ def read_manifest(repo: Path, sha: str, path: str) -> Manifest | ManifestError |
         return exc
 
 
+def declarations_at(repo: Path, sha: str, config: Config) -> dict[tuple[str, str], list[str]]:
+    """(model, method) -> the teams (folder names) whose manifest at `sha` declares it.
+
+    The base revision's declarations decide who owns a run: a pull request cannot take over one
+    that another team declared before it.
+    """
+    folder = config.rules.submissions_dir.strip("/")
+    owners: dict[tuple[str, str], list[str]] = {}
+    for team in list_folders(repo, sha, folder):
+        manifest = read_manifest(repo, sha, f"{folder}/{team}/{MANIFEST_NAME}")
+        if isinstance(manifest, Manifest):
+            for run in manifest.runs:
+                owners.setdefault(run.key, []).append(team)
+    return owners
+
+
 def diff_revisions(
     repo: Path, base: str, head: str, *, title: str | None, readme: str, config: Config
 ) -> DiffReport:
@@ -153,7 +169,8 @@ def diff_revisions(
     diff = diff_tables(base_report, head_report)
     team = team_from_title(title, config.rules) if title is not None else None
     manifest = read_manifest(repo, head_sha, manifest_path(team, config.rules)) if team else None
-    problems = apply_rules(diff, title=title, manifest=manifest, config=config.rules)
+    owners = declarations_at(repo, base_sha, config) if team else {}
+    problems = apply_rules(diff, title=title, manifest=manifest, config=config.rules, owners=owners)
     return DiffReport(
         base=base_sha,
         head=head_sha,

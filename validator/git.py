@@ -105,3 +105,15 @@ def read_blob(repo: Path, sha: str, path: str) -> bytes | None:
     if blob.returncode != 0:
         raise CannotReadRevision(f"{path} at {sha[:12]}: {_stderr(blob)}")
     return blob.stdout
+
+
+def list_folders(repo: Path, sha: str, path: str) -> list[str]:
+    """The names of the folders directly inside `path` at commit `sha` (none when it has no such folder)."""
+    path = path.replace("\\", "/").strip("/")
+    if not path or "\x00" in path or ".." in path.split("/"):
+        raise CannotReadRevision(f"{path!r} is not a path inside the repository")
+    listed = _git(repo, "ls-tree", "-d", "--name-only", "-z", sha, "--", f"{path}/")
+    if listed.returncode != 0:
+        return []
+    names = listed.stdout.decode("utf-8", errors="replace").split("\0")
+    return sorted(name.rsplit("/", 1)[-1] for name in names if name)

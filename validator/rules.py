@@ -13,7 +13,7 @@ Each plausibility message shows its arithmetic, so a student can check it by han
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from bench.manifest import Manifest, ManifestError
@@ -61,6 +61,14 @@ MANIFEST_TEAM_MISMATCH = define(
     "error",
     "the manifest says team {manifest_team!r}, the title says {team!r}",
     "в манифесте команда {manifest_team!r}, а в заголовке {team!r}",
+)
+RUN_DECLARED_BY_OTHER = define(
+    "run-declared-by-other-team",
+    "error",
+    "({model}, {method}) is already declared by team {owner}: a (model, method) is declared by one team "
+    "only, and a manifest counts only for the team whose folder holds it",
+    "({model}, {method}) уже объявлена командой {owner}: пару (модель, метод) объявляет только одна "
+    "команда, а манифест действует только для команды, в чьей папке он лежит",
 )
 TABLE_REMOVED = define(
     "table-removed",
@@ -163,6 +171,7 @@ _TYPES: tuple[ProblemType, ...] = (
     MANIFEST_MISSING,
     MANIFEST_INVALID,
     MANIFEST_TEAM_MISMATCH,
+    RUN_DECLARED_BY_OTHER,
     TABLE_REMOVED,
     HEADER_CHANGED,
     ROW_NOT_DECLARED,
@@ -237,10 +246,13 @@ def ownership_problems(
     title: str | None,
     manifest: Manifest | ManifestError | None,
     config: RulesConfig,
+    owners: Mapping[tuple[str, str], Sequence[str]] | None = None,
 ) -> list[Problem]:
     """Rows added, changed or removed that the PR's team does not declare.
 
     `manifest` is the team's manifest at the head commit: read, unreadable (its error) or absent (None).
+    `owners`: (model, method) -> the teams whose manifest declares it at the base revision; a run
+    another team declared first is not the PR team's, whatever its manifest says.
     """
     touched = bool(diff.added or diff.changed or diff.removed)
     if title is None:
@@ -260,6 +272,15 @@ def ownership_problems(
     if row_key_part(manifest.team) != row_key_part(team):
         problems.append(MANIFEST_TEAM_MISMATCH.at(None, path=where, manifest_team=manifest.team, team=team))
     declared = {run.key for run in manifest.runs}
+    for run in manifest.runs:
+        others = [t for t in (owners or {}).get(run.key, []) if row_key_part(t) != row_key_part(team)]
+        if others and len(others) == len((owners or {}).get(run.key, [])):
+            declared.discard(run.key)
+            problems.append(
+                RUN_DECLARED_BY_OTHER.at(
+                    run.line, None, path=where, model=run.model, method=run.method, owner=", ".join(others)
+                )
+            )
     for row in diff.added:
         if row.key not in declared:
             problems.append(
@@ -524,12 +545,13 @@ def apply_rules(
     title: str | None,
     manifest: Manifest | ManifestError | None,
     config: RulesConfig,
+    owners: Mapping[tuple[str, str], Sequence[str]] | None = None,
 ) -> list[Problem]:
     """Every ownership and plausibility problem of a table diff, severities as configured."""
     touched = [*diff.added, *(c.after for c in diff.changed if not c.format_only)]
     problems = [
         *table_problems(diff),
-        *ownership_problems(diff, title=title, manifest=manifest, config=config),
+        *ownership_problems(diff, title=title, manifest=manifest, config=config, owners=owners),
     ]
     if diff.head_table is not None:
         problems += plausibility_problems(touched, diff.head_table, config)

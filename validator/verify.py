@@ -8,7 +8,8 @@ team's original row too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from validator.model import (
     row_key_part,
 )
 from validator.problems import define, sort_key
-from validator.rules import MANIFEST_INVALID
+from validator.rules import MANIFEST_INVALID, MANIFEST_TEAM_MISMATCH, RUN_DECLARED_BY_OTHER
 from validator.units import format_quantity
 
 #: Significant digits of a measured number written into a corrected row.
@@ -101,33 +102,87 @@ def is_original(method: str | None, config: Config) -> bool:
 
 @dataclass
 class Submissions:
-    """Every manifest of the course, and what reading them found."""
+    """Every manifest of the course that counts, one declaration per (model, method), and the problems."""
 
     manifests: list[Manifest]
     problems: list[Problem]
+    #: (model, method) -> the one manifest and run that declares it.
+    runs: dict[tuple[str, str], tuple[Manifest, RunSpec]] = dataclasses.field(default_factory=dict)
 
     def find(self, row: Row) -> tuple[Manifest, RunSpec] | None:
-        for manifest in self.manifests:
-            run = manifest.find(row.model, row.method)
-            if run is not None:
-                return manifest, run
-        return None
+        return self.runs.get(row.key)
 
 
-def discover_submissions(root: Path, config: Config) -> Submissions:
+def discover_submissions(
+    root: Path,
+    config: Config,
+    *,
+    team: str | None = None,
+    owners: Mapping[tuple[str, str], Sequence[str]] | None = None,
+) -> Submissions:
+    """The manifests under `submissions/<team>/bench.toml`, and who declares each (model, method).
+
+    A manifest counts only for the team whose folder holds it. A (model, method) has one declaration:
+    one that another team made first (`owners`: the declarations at the base revision) is refused; of
+    several left, the one of the pull request's `team` counts, and without one none does.
+    """
     folder = root / config.rules.submissions_dir
     manifests: list[Manifest] = []
     problems: list[Problem] = []
+    declared: dict[tuple[str, str], list[tuple[Manifest, RunSpec]]] = {}
     for path in sorted(folder.glob(f"*/{MANIFEST_NAME}")) if folder.is_dir() else []:
+        where = str(path.relative_to(root))
         try:
-            manifests.append(load_manifest(path))
+            manifest = load_manifest(path)
         except ManifestError as exc:
+            problems.append(MANIFEST_INVALID.at(exc.line, exc.column, path=where, reason=exc.message))
+            continue
+        owner = path.parent.name
+        if row_key_part(manifest.team) != row_key_part(owner):
             problems.append(
-                MANIFEST_INVALID.at(
-                    exc.line, exc.column, path=str(path.relative_to(root)), reason=exc.message
+                MANIFEST_TEAM_MISMATCH.at(None, path=where, manifest_team=manifest.team, team=owner)
+            )
+            continue
+        manifests.append(manifest)
+        for run in manifest.runs:
+            earlier = [t for t in (owners or {}).get(run.key, []) if row_key_part(t) != row_key_part(owner)]
+            if earlier and len(earlier) == len((owners or {}).get(run.key, [])):
+                problems.append(
+                    RUN_DECLARED_BY_OTHER.at(
+                        run.line,
+                        None,
+                        path=where,
+                        model=run.model,
+                        method=run.method,
+                        owner=", ".join(earlier),
+                    )
+                )
+                continue
+            declared.setdefault(run.key, []).append((manifest, run))
+    runs: dict[tuple[str, str], tuple[Manifest, RunSpec]] = {}
+    for key, found in declared.items():
+        if len(found) == 1:
+            runs[key] = found[0]
+            continue
+        mine = [f for f in found if team is not None and row_key_part(f[0].team) == row_key_part(team)]
+        if mine:
+            runs[key] = mine[0]
+        for manifest, run in found:
+            if mine and manifest is mine[0][0]:
+                continue
+            others = ", ".join(m.team for m, _ in found if m is not manifest)
+            problems.append(
+                RUN_DECLARED_BY_OTHER.at(
+                    run.line,
+                    None,
+                    severity="warning" if mine else None,
+                    path=f"{config.rules.submissions_dir}/{manifest.folder.name}/{MANIFEST_NAME}",
+                    model=run.model,
+                    method=run.method,
+                    owner=others,
                 )
             )
-    return Submissions(manifests, problems)
+    return Submissions(manifests, problems, runs)
 
 
 def _declared_by(submissions: Submissions, row: Row) -> str | None:
@@ -208,6 +263,8 @@ def verify_rows(
     runner: Runner = harness_runner,
     environment: Environment | None = None,
     progress: Callable[[str], None] | None = None,
+    team: str | None = None,
+    owners: Mapping[tuple[str, str], Sequence[str]] | None = None,
 ) -> VerifyReport:
     """Re-run and judge the target rows of a table whose course repository is at `root`.
 
@@ -216,7 +273,7 @@ def verify_rows(
     median of each is judged, so one slow second on a shared runner cannot fail an honest row, and
     an honest PR costs no extra runs.
     """
-    submissions = discover_submissions(root, config)
+    submissions = discover_submissions(root, config, team=team, owners=owners)
     plan = _plan(targets, table.rows, submissions, config)
     runs: dict[tuple[str, str], list[RunResult]] = {}
     if plan:
@@ -239,6 +296,8 @@ def verify_rows(
             execute(doubtful)  # alternating: original, compressed, original, compressed...
         judged = _judge(targets, table, _medians(runs), device=device, config=config)
     found = [*problems, *submissions.problems, *judged.problems, *_unprotected(plan, runs, config)]
+    # diff and discovery may both report a manifest's problem: keep one of each
+    found = list({(p.code, p.path, p.line, p.message): p for p in found}.values())
     mismatched = any(r.verdict == "mismatch" for r in judged.ratios) or any(
         c.verdict == "mismatch" for r in judged.rows for c in r.checks
     )
@@ -481,7 +540,7 @@ def verify_pull_request(
 
     Raises `validator.git.CannotReadRevision` when a revision cannot be read (a usage error).
     """
-    from validator.diff import diff_revisions
+    from validator.diff import declarations_at, diff_revisions
     from validator.git import resolve
 
     readme = readme or config.readme
@@ -494,8 +553,9 @@ def verify_pull_request(
             "check out the head revision before verifying it"
         )
     targets = [*diff.added, *(c.after for c in diff.changed if not c.format_only)]
+    owners = declarations_at(repo, diff.base, config) if diff.base else {}
     if team is not None:
-        submissions = discover_submissions(repo, config)
+        submissions = discover_submissions(repo, config, team=diff.team, owners=owners)
         targets = [row for row in targets if _declared_by(submissions, row) in (team, None)]
     table = diff.head_table
     if table is None:
@@ -518,6 +578,8 @@ def verify_pull_request(
         runner=runner,
         environment=environment,
         progress=progress,
+        team=diff.team,
+        owners=owners,
     )
     return report.model_copy(
         update={"base": diff.base, "head": diff.head, "team": diff.team, "readme": readme}
