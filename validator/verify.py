@@ -61,6 +61,22 @@ CLAIM_MISMATCH = define(
     "({model}, {method}) claims {field} = {claimed}, the re-run measured {verified} ({note})",
     "({model}, {method}) заявляет {field} = {claimed}, перезапуск намерил {verified} ({note})",
 )
+WEIGHTS_NOT_OPENED = define(
+    "weights-not-opened",
+    "error",
+    "({model}, {method}) declares the weights {files}, but the re-run never opened them: the weights "
+    "size must be what the code loads",
+    "({model}, {method}) объявляет веса {files}, но перезапуск их ни разу не открыл: размер весов должен "
+    "быть тем, что загружает код",
+)
+UNDECLARED_FILES = define(
+    "undeclared-large-files",
+    "warning",
+    "the folder of ({model}, {method}) holds large files its manifest does not declare: {files}; declare "
+    "the weights the code loads (`weights = ...`)",
+    "в папке ({model}, {method}) есть большие файлы, не объявленные в манифесте: {files}; объявите веса, "
+    "которые загружает код (`weights = ...`)",
+)
 RUN_UNPROTECTED = define(
     "run-unprotected",
     "error",
@@ -295,7 +311,13 @@ def verify_rows(
         for _ in range(config.compare.confirm_runs):
             execute(doubtful)  # alternating: original, compressed, original, compressed...
         judged = _judge(targets, table, _medians(runs), device=device, config=config)
-    found = [*problems, *submissions.problems, *judged.problems, *_unprotected(plan, runs, config)]
+    found = [
+        *problems,
+        *submissions.problems,
+        *judged.problems,
+        *_unprotected(plan, runs, config),
+        *_file_problems(plan, runs),
+    ]
     # diff and discovery may both report a manifest's problem: keep one of each
     found = list({(p.code, p.path, p.line, p.message): p for p in found}.values())
     mismatched = any(r.verdict == "mismatch" for r in judged.ratios) or any(
@@ -333,6 +355,28 @@ def _unprotected(
                     method=row.method or "-",
                     reason=reason.rstrip("."),
                 )
+            )
+    return found
+
+
+def _file_problems(
+    plan: Sequence[tuple[Row, Manifest, RunSpec]], runs: dict[tuple[str, str], list[RunResult]]
+) -> list[Problem]:
+    """Declared weights the run never opened (an error), large undeclared files (a warning)."""
+    found = []
+    for row, _, _ in plan:
+        result = next(iter(runs.get(row.key, [])), None)
+        if result is None:
+            continue
+        where = {"model": row.model, "method": row.method or "-"}
+        if result.weights_unopened:
+            files = ", ".join(f"`{f}`" for f in result.weights_unopened)
+            found.append(WEIGHTS_NOT_OPENED.at(row.line, 1, files=files, **where))
+        if result.undeclared_files:
+            shown = ", ".join(f"`{f}`" for f in result.undeclared_files[:5])
+            more = len(result.undeclared_files) - 5
+            found.append(
+                UNDECLARED_FILES.at(row.line, 1, files=shown + (f" (+{more})" if more > 0 else ""), **where)
             )
     return found
 

@@ -6,10 +6,11 @@ from pathlib import Path
 
 from bench.manifest import load_manifest
 from bench.runner import run_submission
+from tests.diff.gitrepo import readme
 from validator.config import BenchConfig
 from validator.model import RunResult
 
-from .attacks import write_team
+from .attacks import course, verify, write_team
 
 QUICK = BenchConfig(threads=1, warmup=1, repeats=2, timeout_s=120, memory_limit_mb=2000)
 
@@ -83,3 +84,23 @@ def test_declared_weights_that_are_used_are_counted(tmp_path: Path) -> None:
     assert result.undeclared_files in (None, [])
     assert result.weights_size is not None
     assert result.weights_size.value >= 4.0
+
+
+def test_verify_fails_a_row_whose_declared_weights_were_never_opened(tmp_path: Path) -> None:
+    import torch
+
+    repo, base = course(tmp_path / "course")
+    folder = write_team(repo.path / "submissions" / "swapped", SWAPPED, extra='weights = "weights/tiny.pt"\n')
+    (folder / "weights").mkdir()
+    torch.save(torch.zeros(4), folder / "weights" / "tiny.pt")
+    (folder / "blobs").mkdir()
+    torch.save(torch.zeros(2 * 1024 * 1024), folder / "blobs" / "real.pt")
+    row = "| swapped-model | Оригинал | 0.001 MB | -- | -- | -- | -- | -- |"
+    head = repo.commit({"README.md": readme(row)}, "swapped HW-1")
+    done, report = verify(repo, base, head, "swapped HW-1")
+    assert "Traceback" not in done.stderr, done.stderr
+    codes = {p["code"]: p for p in report["problems"]}
+    assert "weights-not-opened" in codes, report["problems"]
+    assert "weights/tiny.pt" in codes["weights-not-opened"]["message"]
+    assert "blobs/real.pt" in codes["undeclared-large-files"]["message"]
+    assert report["verdict"] == "fail"
