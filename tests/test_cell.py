@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from validator.cell import is_placeholder, parse_quality, parse_quantity
-from validator.headers import AliasTable, parse_header
 from validator.model import Metric, Quantity
+from validator.reading.cells import is_placeholder, parse_quality, parse_quantity
+from validator.reading.headers import AliasTable, parse_header
 
 ALIASES = AliasTable.build()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from validator.headers import AliasTable, parse_header
+from validator.reading.headers import AliasTable, parse_header
 
 ALIASES = AliasTable.build()
 

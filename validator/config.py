@@ -10,8 +10,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from validator.errors import ValidatorError
 
-class ConfigError(Exception):
+
+class ConfigError(ValidatorError):
     """The configuration file cannot be read or is not valid."""
 
     def __init__(self, path: Path, message: str, line: int | None = None, column: int | None = None):
@@ -94,11 +96,11 @@ class RulesConfig(_Section):
     @field_validator("severity")
     @classmethod
     def _known_rules(cls, value: dict[str, RuleSeverity]) -> dict[str, RuleSeverity]:
-        from validator.rules import RULES
+        from validator.rule_codes import RULE_CODES
 
-        unknown = sorted(set(value) - set(RULES))
+        unknown = sorted(set(value) - RULE_CODES)
         if unknown:
-            raise ValueError(f"unknown rule(s) {unknown}; known: {sorted(RULES)}")
+            raise ValueError(f"unknown rule(s) {unknown}; known: {sorted(RULE_CODES)}")
         return value
 
 

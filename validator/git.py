@@ -11,12 +11,14 @@ import os
 import subprocess
 from pathlib import Path
 
+from validator.errors import ValidatorError
+
 #: A README or manifest larger than this is refused rather than read into memory (student input).
 MAX_BLOB_BYTES = 8 * 1024 * 1024
 _TIMEOUT_S = 60
 
 
-class CannotReadRevision(Exception):
+class CannotReadRevision(ValidatorError):
     """A revision, or a file at a revision, cannot be read from git (the CLI exits 2)."""
 
 

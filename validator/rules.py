@@ -14,18 +14,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
 
-from bench.manifest import Manifest, ManifestError
 from validator.config import RulesConfig
 from validator.hardware import BYTES_PER_GB, find_gpu
 from validator.metrics import metric_key
-from validator.model import QUANTITY_FIELDS, Problem, Row, Severity, Table, row_key_part
+from validator.model import (
+    QUANTITY_FIELDS,
+    Manifest,
+    ManifestError,
+    Problem,
+    Row,
+    Severity,
+    Table,
+    TableDiff,
+    row_key_part,
+)
 from validator.problems import ProblemType, define
+from validator.rule_codes import RULE_CODES
 from validator.units import format_number, format_quantity, mb
-
-if TYPE_CHECKING:
-    from validator.diff import TableDiff
 
 # --- ownership -------------------------------------------------------------------------------------
 
@@ -50,8 +56,9 @@ MANIFEST_MISSING = define(
     "team {team!r} has no manifest {manifest} at the head commit: no row can be attributed to it",
     "у команды {team!r} нет манифеста {manifest} в головном коммите: ни одна строка ей не принадлежит",
 )
+#: One code for a broken bench.toml, whoever reads it (the diff's ownership rule, verify's discovery).
 MANIFEST_INVALID = define(
-    "manifest-not-valid",
+    "manifest-invalid",
     "error",
     "the manifest is not valid: {reason}",
     "манифест некорректен: {reason}",
@@ -188,6 +195,13 @@ _TYPES: tuple[ProblemType, ...] = (
 )
 #: Every rule code -> its problem type; `[rules.severity]` keys must be among these.
 RULES: dict[str, ProblemType] = {kind.code: kind for kind in _TYPES}
+if set(RULES) != RULE_CODES:  # pragma: no cover - a programming error, caught by any test run
+    raise RuntimeError(f"validator.rule_codes disagrees with the rules: {sorted(set(RULES) ^ RULE_CODES)}")
+
+
+def manifest_problem(error: ManifestError, path: str) -> Problem:
+    """A broken manifest as the one `manifest-invalid` problem, pointing into the manifest file."""
+    return MANIFEST_INVALID.at(error.line, error.column, path=path, reason=error.message)
 
 
 def _num(value: float) -> str:
@@ -267,7 +281,7 @@ def ownership_problems(
     if manifest is None:
         return [MANIFEST_MISSING.at(None, path=where, manifest=where, team=team)]
     if isinstance(manifest, ManifestError):
-        return [MANIFEST_INVALID.at(manifest.line, manifest.column, path=where, reason=manifest.message)]
+        return [manifest_problem(manifest, where)]
     problems: list[Problem] = []
     if row_key_part(manifest.team) != row_key_part(team):
         problems.append(MANIFEST_TEAM_MISMATCH.at(None, path=where, manifest_team=manifest.team, team=team))

@@ -13,16 +13,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.manifest import MANIFEST_NAME, Manifest, ManifestError, RunSpec, load_manifest
-from validator.cell import format_metric
+from bench.manifest import load_manifest
 from validator.check import check_file
 from validator.compare import check_ratios, check_row
 from validator.config import Config
+from validator.errors import ValidatorError
 from validator.model import (
+    MANIFEST_NAME,
     QUANTITY_FIELDS,
     Check,
     Device,
     Environment,
+    Manifest,
+    ManifestError,
     Metric,
     Problem,
     Quantity,
@@ -30,12 +33,16 @@ from validator.model import (
     Row,
     RowVerification,
     RunResult,
+    RunSpec,
     Table,
     VerifyReport,
     row_key_part,
 )
 from validator.problems import define, sort_key
-from validator.rules import MANIFEST_INVALID, MANIFEST_TEAM_MISMATCH, RUN_DECLARED_BY_OTHER
+from validator.reading import format_metric
+from validator.reporters.words import field_name, note_text
+from validator.rules import MANIFEST_INVALID, MANIFEST_TEAM_MISMATCH, RUN_DECLARED_BY_OTHER, manifest_problem
+from validator.rules import is_original as original_method
 from validator.units import format_quantity
 
 #: Significant digits of a measured number written into a corrected row.
@@ -59,7 +66,7 @@ CLAIM_MISMATCH = define(
     "claim-mismatch",
     "error",
     "({model}, {method}) claims {field} = {claimed}, the re-run measured {verified} ({note})",
-    "({model}, {method}) заявляет {field} = {claimed}, перезапуск намерил {verified} ({note})",
+    "({model}, {method}): в заявке {field} = {claimed}, перезапуск показал {verified} ({note})",
 )
 WEIGHTS_NOT_OPENED = define(
     "weights-not-opened",
@@ -89,7 +96,7 @@ RUN_UNPROTECTED = define(
 )
 
 
-class WorkTreeIsNotAtHead(Exception):
+class WorkTreeIsNotAtHead(ValidatorError):
     """The submissions on disk are not the head revision's: running them would verify other code."""
 
 
@@ -111,9 +118,7 @@ def harness_environment(device: Device, config: Config) -> Environment:
 
 def is_original(method: str | None, config: Config) -> bool:
     """`Оригинал`, `Original`, `FP32 (Baseline)`...: the uncompressed row a ratio is taken over."""
-    from validator.rules import is_original as rule
-
-    return rule(method, config.rules)
+    return original_method(method, config.rules)
 
 
 @dataclass
@@ -151,7 +156,7 @@ def discover_submissions(
         try:
             manifest = load_manifest(path)
         except ManifestError as exc:
-            problems.append(MANIFEST_INVALID.at(exc.line, exc.column, path=where, reason=exc.message))
+            problems.append(manifest_problem(exc, path.relative_to(root).as_posix()))
             continue
         owner = path.parent.name
         if row_key_part(manifest.team) != row_key_part(owner):
@@ -311,9 +316,11 @@ def verify_rows(
         for _ in range(config.compare.confirm_runs):
             execute(doubtful)  # alternating: original, compressed, original, compressed...
         judged = _judge(targets, table, _medians(runs), device=device, config=config)
+    # The diff already reported the team's broken manifest: one problem per broken bench.toml.
+    reported = {p.path for p in problems if p.code == MANIFEST_INVALID.code}
     found = [
         *problems,
-        *submissions.problems,
+        *(p for p in submissions.problems if p.path not in reported),
         *judged.problems,
         *_unprotected(plan, runs, config),
         *_file_problems(plan, runs),
@@ -383,12 +390,12 @@ def _file_problems(
 
 def _prepare_reports() -> None:
     """Import what renders the report (and what git and pydantic load lazily) before any child runs."""
-    import validator.report
-    import validator.reporters
+    from validator.reporters import verify as reporter
 
     VerifyReport(verdict="pass").model_dump_json()
-    validator.report.render_markdown(VerifyReport(verdict="pass"), "en")
-    validator.report.render_markdown(VerifyReport(verdict="fail"), "ru")
+    reporter.render_markdown(VerifyReport(verdict="pass"), "en")
+    reporter.render_markdown(VerifyReport(verdict="fail"), "ru")
+    reporter.render_text(VerifyReport(verdict="fail"), "ru")
 
 
 def _medians(runs: dict[tuple[str, str], list[RunResult]]) -> dict[tuple[str, str], RunResult]:
@@ -489,9 +496,11 @@ def _judge(
                         model=row.model,
                         method=row.method or "-",
                         field=check.field,
+                        field_ru=field_name(check.field, "ru"),
                         claimed=_shown(check.claimed),
                         verified=_shown(check.verified),
                         note=check.note,
+                        note_ru=note_text(check.note, "ru"),
                     )
                 )
         pairs.append((row, result))
@@ -521,7 +530,7 @@ def _shown(value: Quantity | Metric | None) -> str:
 
 
 def _log_tail(result: RunResult, lines: int = 40) -> str | None:
-    text = "\n".join(part for part in (result.error, getattr(result, "log_tail", None)) if part)
+    text = "\n".join(part for part in (result.error, result.log_tail) if part)
     return "\n".join(text.splitlines()[-lines:]) or None
 
 
@@ -531,11 +540,15 @@ def verify_readme(
     root: Path | None = None,
     device: Device,
     config: Config,
+    team: str | None = None,
     runner: Runner = harness_runner,
     environment: Environment | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> VerifyReport:
-    """Audit a whole table without git: every row that some manifest declares is re-run."""
+    """Audit a whole table without git: every row that some manifest declares is re-run.
+
+    With `team`, only the rows that team's manifest declares.
+    """
     root = root or readme.parent
     report = check_file(readme, config)
     table = report.comparison
@@ -548,7 +561,8 @@ def verify_readme(
             environment=environment or harness_environment(device, config),
         )
     submissions = discover_submissions(root, config)
-    targets = [row for row in table.rows if submissions.find(row) is not None]
+    declared = [(row, _declared_by(submissions, row)) for row in table.rows]
+    targets = [row for row, owner in declared if owner is not None and team in (None, owner)]
     audited = verify_rows(
         targets,
         table,
@@ -560,7 +574,7 @@ def verify_readme(
         environment=environment,
         progress=progress,
     )
-    return audited.model_copy(update={"readme": str(readme)})
+    return audited.model_copy(update={"readme": str(readme), "team": team})
 
 
 def verify_pull_request(

@@ -82,7 +82,7 @@ def test_diff_and_verify_report_the_file_and_line(tmp_path: Path, name: str) -> 
         assert done.returncode == 1, (command, done.stdout[-2000:], done.stderr[-2000:])
         assert done.stdout.startswith("{"), done.stderr[-2000:]
         problems = json.loads(done.stdout)["problems"]
-        found = [p for p in problems if p["code"] == "manifest-not-valid"]
+        found = [p for p in problems if p["code"] == "manifest-invalid"]
         assert found, (command, problems)
         assert found[0]["path"].endswith("t/bench.toml")
         if line is not None:

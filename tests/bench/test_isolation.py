@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import time
 from collections.abc import Callable
@@ -177,11 +178,15 @@ def test_network_is_blocked(make_team: MakeTeam, quick: BenchConfig, sandbox: st
 
 
 def test_an_unprotected_run_without_isolation_says_so(make_team: MakeTeam, quick: BenchConfig) -> None:
+    # The submission records the process it ran in: without a network namespace it is still a child.
     manifest = make_team(
-        "class S:\n    def load(self, d):\n        pass\n    def predict(self, x):\n        return x\n"
+        "import os\n"
+        "class S:\n    def load(self, d):\n        open('pid.txt', 'w').write(str(os.getpid()))\n"
+        "    def predict(self, x):\n        return x\n"
     )
     config = quick.model_copy(update={"isolate_network": False, "sandbox": "none"})
     result = run_submission(manifest, manifest.runs[0], device="cpu", config=config)
     assert result.status == "ok", result.error
     assert result.network_isolated is False
     assert result.sandbox == "none"
+    assert int((manifest.folder / "pid.txt").read_text()) != os.getpid()

@@ -1,4 +1,4 @@
-"""Every real pull request of ../shared/corpus, replayed as a base and a head commit.
+"""Every real pull request of tests/data/corpus, replayed as a base and a head commit.
 
 The base commit holds the base README (no manifest), the head commit the head README; the title is the
 head commit's subject, as the PR had it. Each replay must give the same report twice and never a traceback.
@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.conftest import CORPUS
 from validator.cli import main
 from validator.config import Config
-from validator.diff import DiffReport, diff_revisions
+from validator.diff import diff_revisions
+from validator.model import DiffReport
 
 from .gitrepo import Repo
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 PRS = sorted(path.name for path in CORPUS.glob("pr-*") if path.is_dir())
 
 

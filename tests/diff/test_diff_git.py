@@ -10,8 +10,9 @@ from click.testing import CliRunner
 
 from validator.cli import main
 from validator.config import Config
-from validator.diff import DiffReport, diff_revisions
+from validator.diff import diff_revisions
 from validator.git import CannotReadRevision, NotAGitRepository, RevisionIsMissing, read_blob, resolve
+from validator.model import DiffReport
 
 from .gitrepo import BERT, BERT_INT8, HEADER, TEMPLATE, VIT, Repo, manifest, readme
 
@@ -158,7 +159,7 @@ def test_a_missing_invalid_or_mismatched_manifest_is_refused(repo: Repo) -> None
         {MANIFEST: 'team = "ml_masters"\n\n[[run]]\nmodel = "m"\nmethod = "x"\nentry = "bench"\ndata = "d"\n'}
     )
     (invalid,) = run_diff(repo, base="HEAD~2").problems
-    assert (invalid.code, invalid.path, invalid.line) == ("manifest-not-valid", MANIFEST, 6)
+    assert (invalid.code, invalid.path, invalid.line) == ("manifest-invalid", MANIFEST, 6)
     repo.commit({MANIFEST: manifest("someone_else", [("dslim/bert-large-NER", "Оригинал")])})
     assert codes(run_diff(repo, base="HEAD~3")) == ["manifest-team-mismatch"]
 
@@ -233,7 +234,7 @@ def test_cli_json_is_the_contract_and_exit_codes_follow_errors(repo: Repo) -> No
     code, output = cli(repo, "--base", "HEAD~1", "--head", "HEAD", "--title", TITLE, "--format", "json")
     data = json.loads(output)
     assert code == 1
-    assert list(data) == ["base", "head", "team", "added", "changed", "removed", "problems"]
+    assert list(data) == ["schema_version", "base", "head", "team", "added", "changed", "removed", "problems"]
     assert data["team"] == TEAM
     assert len(data["added"]) == 2
     assert (

@@ -2,61 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
-import re
-from collections.abc import Callable
 from pathlib import Path
 
 import click
-from pydantic import ValidationError
 
-from validator.cli.options import config_option, fail, language_option, settings
-from validator.model import VerifyReport
-
-#: The largest report.json we read: the artifact is written by a job that ran student code.
-MAX_REPORT_BYTES = 5 * 1024 * 1024
-
-_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-_SHA = re.compile(r"^[0-9a-f]{40}$")
-
-
-class CannotReadReport(Exception):
-    """report.json is missing, too large, or not a valid verify report."""
-
-
-def load_report(path: Path) -> VerifyReport:
-    """A verify report read as untrusted data: size-capped and validated against the schema."""
-    try:
-        with path.open("rb") as stream:
-            data = stream.read(MAX_REPORT_BYTES + 1)
-    except OSError as exc:
-        raise CannotReadReport(f"{path}: cannot read: {exc.strerror}") from None
-    if len(data) > MAX_REPORT_BYTES:
-        raise CannotReadReport(f"{path}: larger than {MAX_REPORT_BYTES} bytes; not a report of ours")
-    try:
-        return VerifyReport.model_validate_json(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "report"
-        raise CannotReadReport(f"{path}: not a valid verify report: {where}: {first['msg']}") from None
-
-
-def _read_sha(path: Path) -> str:
-    try:
-        with path.open("rb") as stream:
-            text = stream.read(128).decode("ascii", errors="replace").strip()
-    except OSError as exc:
-        fail(f"{path}: cannot read: {exc.strerror}")
-        raise AssertionError("unreachable") from None
-    return text
-
-
-def _check_identity(report: VerifyReport, pr: int, head_sha: str | None) -> None:
-    """The report must be about the pull request and commit we were told, when it says which."""
-    if report.pr is not None and report.pr != pr:
-        fail(f"the report is for pull request #{report.pr}, not #{pr}; not posting")
-    if head_sha is not None and report.head is not None and report.head != head_sha:
-        fail(f"the report is for commit {report.head[:12]}, not {head_sha[:12]}; not posting")
+from validator.cli.options import as_language, config_option, language_option, or_exit_2
 
 
 @click.command()
@@ -110,61 +60,30 @@ def comment(
     The token comes from GITHUB_TOKEN and the API from GITHUB_API_URL. When the token may not comment
     (a fork's pull request) the report goes to the job summary instead, and the command still exits 0.
     """
-    from validator.github import CannotPostComment, client, publish
+    from validator.app.comment import CommentSettings, run_comment
     from validator.summary import echo_untrusted
 
-    if not _REPO.match(repo):
-        fail(f"--repo must be OWNER/NAME, not {repo!r}")
-    if head_sha_file is not None:
-        if head_sha is not None:
-            fail("give --head-sha or --head-sha-from, not both")
-        head_sha = _read_sha(head_sha_file)
-    if head_sha is not None and not _SHA.match(head_sha):
-        fail("--head-sha must be a full 40-character commit SHA")
-    config = settings(Path.cwd(), config_path)
-    try:
-        report = load_report(report_path)
-    except CannotReadReport as exc:
-        fail(str(exc))
-        return
-    if pr is None:
-        if report.pr is None or head_sha is None:
-            fail(
-                "--pr is needed, unless the report names its pull request and --head-sha is given to check it"
-            )
-            return
-        # The number comes from untrusted data; check_head() proves it against the API before posting.
-        pr = report.pr
-    _check_identity(report, pr, head_sha)
-    try:
-        # Looked up at run time: the renderer belongs to `validator verify`, and is imported only here.
-        renderer = importlib.import_module("validator.report")
-    except ImportError:
-        fail("this installation has no Markdown report renderer (validator.report)")
-        return
-    render: Callable[[VerifyReport, str], str] = renderer.render_markdown
-    body = render(report, language or config.language)
-    try:
-        github = None if summary_only else client()
-    except CannotPostComment as exc:
-        fail(str(exc))
-        return
-    outcome = publish(
-        repo,
-        pr,
-        body,
-        author=author or config.github.comment_author,
+    settings = CommentSettings(
+        repo=repo,
+        pr=pr,
+        report=report_path,
         head_sha=head_sha,
+        head_sha_file=head_sha_file,
+        author=author,
         summary_only=summary_only,
-        github=github,
+        root=Path.cwd(),
+        config_path=config_path,
+        language=as_language(language),
     )
-    if outcome.posted is not None:
-        verb = "created" if outcome.posted.created else "updated"
-        click.echo(f"validator: {verb} the report comment {outcome.posted.url}")
-    elif outcome.reason:
-        where = " (the report is in the job summary)" if outcome.in_summary else ""
-        click.echo(f"validator: not posted: {outcome.reason}{where}", err=True)
-    if outcome.posted is None and not outcome.in_summary and not outcome.stale:
+    outcome = or_exit_2(lambda: run_comment(settings))
+    publication = outcome.report.publication
+    if publication.posted is not None:
+        verb = "created" if publication.posted.created else "updated"
+        click.echo(f"validator: {verb} the report comment {publication.posted.url}")
+    elif publication.reason:
+        where = " (the report is in the job summary)" if publication.in_summary else ""
+        click.echo(f"validator: not posted: {publication.reason}{where}", err=True)
+    if publication.posted is None and not publication.in_summary and not publication.stale:
         # Not on GitHub Actions: the log is the only place left, with workflow commands stopped.
-        echo_untrusted(body)
+        echo_untrusted(outcome.report.body)
     raise SystemExit(outcome.exit_code)

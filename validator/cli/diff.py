@@ -6,10 +6,9 @@ from pathlib import Path
 
 import click
 
-from validator.cli.options import FORMATS, config_option, fail, language_option, settings
-from validator.config import ConfigError
-from validator.diff import DIFF_REPORTER_BY_NAME, config_at_revision, diff_revisions
-from validator.git import CannotReadRevision
+from validator.app.diff import DiffSettings, run_diff
+from validator.cli.options import as_language, config_option, echo, format_option, language_option, or_exit_2
+from validator.reporters import FORMATS, render
 
 
 @click.command()
@@ -24,7 +23,7 @@ from validator.git import CannotReadRevision
     show_default=True,
     help="The git checkout of the course repository.",
 )
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@format_option(FORMATS["diff"])
 @config_option
 @language_option
 def diff(
@@ -42,13 +41,15 @@ def diff(
     Both versions are read from git objects: the checkout is never switched, and a shallow clone holding
     both commits is enough. Without --config, the settings are read from the BASE revision.
     """
-    try:
-        config = settings(repo, config_path) if config_path else config_at_revision(repo, base)
-        report = diff_revisions(repo, base, head, title=title, readme=readme or config.readme, config=config)
-    except (CannotReadRevision, ConfigError) as exc:
-        fail(str(exc))
-        return
-    output = DIFF_REPORTER_BY_NAME[output_format](report, language or config.language)
-    if output:
-        click.echo(output)
-    raise SystemExit(1 if report.has_errors else 0)
+    settings = DiffSettings(
+        repo=repo,
+        base=base,
+        head=head,
+        title=title,
+        readme=readme,
+        config_path=config_path,
+        language=as_language(language),
+    )
+    outcome = or_exit_2(lambda: run_diff(settings))
+    echo(render("diff", output_format, outcome.report, outcome.language))
+    raise SystemExit(outcome.exit_code)

@@ -15,10 +15,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from validator.headers import HeaderInfo
 from validator.metrics import is_metric_name
 from validator.model import Metric, MetricUnit, Quantity
 from validator.problems import ProblemType, define
+from validator.reading.headers import HeaderInfo
 from validator.units import (
     FIELD_DIMENSIONS,
     SIZE_UNITS,
