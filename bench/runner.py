@@ -476,9 +476,20 @@ def _reap_orphans(tree: TreeMemory, root_pid: int, since: float, *, final: bool 
                     elif final:
                         process.send_signal(signal.SIGKILL)
                         left.append(process)
-        if not left:
+        # A killed process of the tree may still be on its way to us (its parent dying first, as the
+        # sandbox's own init does): wait until every one is gone or reaped.
+        pending = [p for p in tree.known.values() if final and p.pid != root_pid and _exists(p)]
+        if not left and not pending:
             break
         time.sleep(0.05)
+
+
+def _exists(process: psutil.Process) -> bool:
+    """Whether the process still exists (a zombie counts: nobody has reaped it yet)."""
+    try:
+        return bool(process.is_running())
+    except psutil.Error:
+        return False
 
 
 def _failed(run: RunSpec, status: RunStatus, message: str, device: Device, **extra: Any) -> RunResult:
