@@ -168,6 +168,19 @@ def read_data(path: Path, name: str | None = None) -> tuple[list[Any], list[Any]
     return inputs, references
 
 
+def eval_data(manifest: Manifest, run: RunSpec, config: BenchConfig) -> tuple[list[Any], list[Any]]:
+    """The inputs and references a run is measured on: the course's eval set for its task, if the
+    course declares one, else the team's own data file."""
+    course_file = config.eval_sets.get(run.task)
+    if course_file is None:
+        return read_data(manifest.resolve(run.data), run.data)
+    root = Path(config.eval_root) if config.eval_root else manifest.folder.resolve().parent.parent
+    path = (root / course_file).resolve()
+    if not path.is_relative_to(root.resolve()):
+        raise CannotReadData(f"the course's eval set {course_file!r} leaves the course's folder")
+    return read_data(path, course_file)
+
+
 def declared_weights_files(manifest: Manifest, run: RunSpec) -> list[Path] | None:
     """The declared weights: the file, or every file of the folder (symlinks out of the team's folder
     ignored, they would count someone else's bytes); None when the run declares none."""
@@ -558,7 +571,7 @@ def _run(
 
     prepare_judge()
     try:
-        inputs, references = read_data(manifest.resolve(run.data), run.data)
+        inputs, references = eval_data(manifest, run, config)
         declared = declared_weights_files(manifest, run)
         entry = manifest.resolve(run.entry_file)
         sandbox = find_sandbox(config.sandbox)
@@ -568,6 +581,7 @@ def _run(
     known = [*(declared or []), *_hidden_files(manifest)]
     if run.weights is not None:
         known.append(manifest.resolve(run.weights))
+    base["data_source"] = "course" if run.task in config.eval_sets else "team"
     base["undeclared_files"] = large_files(folder, int(config.undeclared_file_mb * BYTES_PER_MB), known)
     base["sandbox"] = sandbox.kind
     threads = resolve_threads(config.threads)

@@ -127,6 +127,13 @@ class BenchConfig(_Section):
     scratch_mb: int = Field(default=1024, ge=1)
     #: Files of the team's folder over this size that the manifest does not declare are reported.
     undeclared_file_mb: float = Field(default=5.0, ge=0)
+    #: Course-owned eval sets: task -> a JSON-lines file of the course (relative to its root) whose
+    #: inputs and references every run of that task is measured on instead of the team's data.
+    #: `validator verify` reads them from the base revision; the child never sees the references.
+    eval_sets: dict[str, str] = Field(default_factory=dict)
+    #: Where `eval_sets` paths are resolved; set by `validator verify` to its copy of the base
+    #: revision's files. Unset: the course root (two folders above the team's folder).
+    eval_root: str | None = None
 
 
 class Tolerance(_Section):

@@ -390,6 +390,8 @@ class RunResult(_Model):
     weights_unopened: list[str] | None = None
     #: Large files of the team's folder that the manifest does not declare (relative paths).
     undeclared_files: list[str] | None = None
+    #: "course": measured on the course's eval set for the task; "team": on the team's own data file.
+    data_source: Literal["course", "team"] | None = None
     #: What the harness noticed about the run, in words (a memo in predict(), one batch of data...).
     notes: list[str] | None = None
     wall_s: float | None = None

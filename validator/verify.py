@@ -9,6 +9,7 @@ team's original row too.
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +84,14 @@ UNDECLARED_FILES = define(
     "the weights the code loads (`weights = ...`)",
     "в папке ({model}, {method}) есть большие файлы, не объявленные в манифесте: {files}; объявите веса, "
     "которые загружает код (`weights = ...`)",
+)
+TEAM_DATA = define(
+    "measured-on-team-data",
+    "warning",
+    "({model}, {method}) was measured on the team's own data: the course has no eval set for the task "
+    "`{task}`, and a team's code can carry the answers to its own data",
+    "({model}, {method}) измерена на данных самой команды: у курса нет набора для задачи `{task}`, а код "
+    "команды может содержать ответы на собственные данные",
 )
 RUN_UNPROTECTED = define(
     "run-unprotected",
@@ -323,7 +332,7 @@ def verify_rows(
         *(p for p in submissions.problems if p.path not in reported),
         *judged.problems,
         *_unprotected(plan, runs, config),
-        *_file_problems(plan, runs),
+        *_file_problems(plan, runs, config),
     ]
     # diff and discovery may both report a manifest's problem: keep one of each
     found = list({(p.code, p.path, p.line, p.message): p for p in found}.values())
@@ -367,11 +376,14 @@ def _unprotected(
 
 
 def _file_problems(
-    plan: Sequence[tuple[Row, Manifest, RunSpec]], runs: dict[tuple[str, str], list[RunResult]]
+    plan: Sequence[tuple[Row, Manifest, RunSpec]],
+    runs: dict[tuple[str, str], list[RunResult]],
+    config: Config,
 ) -> list[Problem]:
-    """Declared weights the run never opened (an error), large undeclared files (a warning)."""
+    """Declared weights the run never opened (an error), large undeclared files and rows measured
+    on the team's own data where the course has eval sets (warnings)."""
     found = []
-    for row, _, _ in plan:
+    for row, _, spec in plan:
         result = next(iter(runs.get(row.key, [])), None)
         if result is None:
             continue
@@ -379,6 +391,8 @@ def _file_problems(
         if result.weights_unopened:
             files = ", ".join(f"`{f}`" for f in result.weights_unopened)
             found.append(WEIGHTS_NOT_OPENED.at(row.line, 1, files=files, **where))
+        if result.data_source == "team" and config.bench.eval_sets:
+            found.append(TEAM_DATA.at(row.line, 1, task=spec.task, **where))
         if result.undeclared_files:
             shown = ", ".join(f"`{f}`" for f in result.undeclared_files[:5])
             more = len(result.undeclared_files) - 5
@@ -626,19 +640,39 @@ def verify_pull_request(
             problems=diff.problems,
             environment=environment or harness_environment(device, config),
         )
-    report = verify_rows(
-        targets,
-        table,
-        repo,
-        device=device,
-        config=config,
-        problems=diff.problems,
-        runner=runner,
-        environment=environment,
-        progress=progress,
-        team=diff.team,
-        owners=owners,
-    )
+    with tempfile.TemporaryDirectory(prefix="validator-eval-") as scratch:
+        if config.bench.eval_sets and diff.base:
+            # The course's eval sets as the base revision has them: a PR cannot rewrite its own exam.
+            bench = config.bench.model_copy(
+                update={"eval_root": _eval_sets_at(repo, diff.base, config, scratch)}
+            )
+            config = config.model_copy(update={"bench": bench})
+        report = verify_rows(
+            targets,
+            table,
+            repo,
+            device=device,
+            config=config,
+            problems=diff.problems,
+            runner=runner,
+            environment=environment,
+            progress=progress,
+            team=diff.team,
+            owners=owners,
+        )
     return report.model_copy(
         update={"base": diff.base, "head": diff.head, "team": diff.team, "readme": readme}
     )
+
+
+def _eval_sets_at(repo: Path, sha: str, config: Config, folder: str) -> str:
+    """Copy the course's eval sets at `sha` into `folder` (outside the working tree); returns it."""
+    from validator.git import read_blob
+
+    for relative in config.bench.eval_sets.values():
+        data = read_blob(repo, sha, relative)
+        if data is not None:
+            target = Path(folder, relative.lstrip("/"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+    return folder
