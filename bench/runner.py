@@ -27,6 +27,7 @@ import secrets
 import select
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -70,6 +71,9 @@ MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 MEMO_FACTOR = 5.0
 #: ... when they save at least this much per call (a 10 us call that becomes 1 us is noise).
 MEMO_MIN_SAVING_S = 0.002
+#: The child writes its replies in packets of at most this many bytes (SOCK_SEQPACKET keeps them whole).
+PACKET_BYTES = 65536
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 
 ProgressCallback = Callable[["Progress"], None]
 
@@ -287,16 +291,37 @@ class Watch:
 
 
 class Conversation:
-    """The parent's end of the protocol: one request at a time, each reply checked against it."""
+    """The parent's end of the protocol: one request at a time, each reply checked against it.
 
-    def __init__(self, child: subprocess.Popen[bytes], watch: Watch, show: Callable[[str], None]):
+    Replies arrive on `replies`, the parent's end of an AF_UNIX SOCK_SEQPACKET pair with
+    SO_TIMESTAMPNS set: the kernel stamps every packet when the child sends it, so a call's end is
+    when its reply left the child, not when a busy machine got round to waking the parent. (A plain
+    pipe, without stamps, is accepted too: the parent's clock then ends the call when it reads.)
+    """
+
+    def __init__(
+        self,
+        child: subprocess.Popen[bytes],
+        watch: Watch,
+        show: Callable[[str], None],
+        replies: socket.socket | None = None,
+    ):
         assert child.stdin is not None
-        assert child.stdout is not None
         self.child, self.watch, self.show = child, watch, show
-        self._out, self._in = child.stdin.fileno(), child.stdout.fileno()
+        self._socket = replies
+        if replies is not None:
+            replies.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+            self._in = replies.fileno()
+        else:
+            assert child.stdout is not None
+            self._in = child.stdout.fileno()
+        self._out = child.stdin.fileno()
         for fd in (self._out, self._in):
             fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
         self._pending = bytearray()
+        #: For each newline in `_pending`: its offset and the kernel's send stamp of its packet (ns).
+        self._ends: list[tuple[int, int | None]] = []
+        self.last_stamp: int | None = None
         self.child_pid: int | None = None
 
     def send(self, message: dict[str, Any], *, scan: bool = True) -> None:
@@ -309,12 +334,38 @@ class Conversation:
             except (BrokenPipeError, OSError):
                 self._ended()
 
+    def _read(self) -> bytes:
+        """What the child sent next (raises BlockingIOError when nothing is there)."""
+        if self._socket is None:
+            chunk = os.read(self._in, 1 << 20)
+            stamp = None
+        else:
+            chunk, ancillary, flags, _ = self._socket.recvmsg(PACKET_BYTES, socket.CMSG_SPACE(16))
+            if flags & socket.MSG_TRUNC:
+                raise RunEnded("error", "the child broke the harness's protocol: a packet too large")
+            stamp = next(
+                (
+                    int.from_bytes(data[:8], sys.byteorder, signed=True) * 1_000_000_000
+                    + int.from_bytes(data[8:16], sys.byteorder, signed=True)
+                    for level, kind, data in ancillary
+                    if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16
+                ),
+                None,
+            )
+        base = len(self._pending)
+        start = 0
+        while (found := chunk.find(b"\n", start)) >= 0:
+            self._ends.append((base + found, stamp))
+            start = found + 1
+        return chunk
+
     def _line(self, scan: bool) -> bytes:
         while True:
-            end = self._pending.find(b"\n")
-            if end >= 0:
+            if self._ends:
+                end, self.last_stamp = self._ends.pop(0)
                 line = bytes(self._pending[:end])
                 del self._pending[: end + 1]
+                self._ends = [(offset - end - 1, stamp) for offset, stamp in self._ends]
                 return line
             if len(self._pending) > MAX_MESSAGE_BYTES:
                 raise RunEnded(
@@ -322,10 +373,12 @@ class Conversation:
                     f"outputs are too large to report (more than {MAX_MESSAGE_BYTES} bytes in one reply)",
                 )
             try:
-                chunk = os.read(self._in, 1 << 20)
+                chunk = self._read()
             except BlockingIOError:
                 self.watch.wait(self._in, scan=scan)
                 continue
+            except OSError:
+                self._ended()
             if not chunk:
                 self._ended()
             self._pending += chunk
@@ -373,11 +426,17 @@ class Conversation:
         if self._pending or self._waiting():  # bytes nobody asked for: answers ahead of the request
             raise RunEnded("error", "the child broke the harness's protocol: a reply before the request")
         cpu_before = _cpu_seconds(self.child_pid)
-        start = time.perf_counter()
+        start_ns, start = time.time_ns(), time.perf_counter()
         self.send(request, scan=False)
         line = self._line(scan=False)
         seconds = time.perf_counter() - start
         cpu_after = _cpu_seconds(self.child_pid)
+        if self.last_stamp is not None:
+            # The kernel's stamp of the reply's last packet, on the same (realtime) clock as start_ns.
+            # It cannot be later than our read; outside that range the wall clock was stepped.
+            stamped = (self.last_stamp - start_ns) / 1e9
+            if 0 <= stamped <= seconds:
+                seconds = stamped
         reply = self._message(line)
         if reply.get("event") != "output" or reply.get("id") != nonce:
             raise RunEnded("error", "the child broke the harness's protocol: a reply that answers no request")
@@ -393,9 +452,11 @@ class Conversation:
         if not readable:
             return False
         try:
-            chunk = os.read(self._in, 1 << 20)
+            chunk = self._read()
         except BlockingIOError:
             return False
+        except OSError:
+            self._ended()
         if not chunk:
             self._ended()
         self._pending += chunk
@@ -605,19 +666,23 @@ def _run(
         own_children = {p.pid for p in psutil.Process().children(recursive=True)}
         show("start")
         started, started_wall = time.monotonic(), time.time()
+        replies, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             child = subprocess.Popen(
                 [*isolation, *command],
                 cwd=folder,
                 env=env,
                 stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
+                stdout=child_end.fileno(),
                 stderr=subprocess.PIPE,
                 start_new_session=True,
             )
         except OSError as exc:
             files.close()
+            replies.close()
             return _failed(run, "error", f"cannot start the child process: {exc}", device, **base)
+        finally:
+            child_end.close()
         assert child.stderr is not None
         logs = CappedBuffer(child.stderr, config.output_limit_bytes)
         tree = TreeMemory(child.pid, foreign=own_children)
@@ -638,7 +703,7 @@ def _run(
             files=files,
             pidfd=pidfd,
         )
-        conversation = Conversation(child, watch, show)
+        conversation = Conversation(child, watch, show, replies)
         measured: Measured | None = None
         ended: RunEnded | None = None
         try:
@@ -662,10 +727,10 @@ def _run(
             if pidfd is not None:
                 os.close(pidfd)
             files.close()
-            for stream in (child.stdin, child.stdout):
-                with contextlib.suppress(OSError):
-                    if stream is not None:
-                        stream.close()
+            replies.close()
+            with contextlib.suppress(OSError):
+                if child.stdin is not None:
+                    child.stdin.close()
         wall = time.monotonic() - started
         logs.join(2)
     show("done")

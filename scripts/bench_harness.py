@@ -444,6 +444,24 @@ def sandbox_cost(root: Path, results: dict[str, Any], rounds: int) -> None:
             walls[mode].append(result.wall_s)
     sandboxed, plain = statistics.median(walls["bwrap"]), statistics.median(walls["none"])
     results["sandbox_wall_s"] = walls
+    # The protocol's own cost per call: a predict() that returns at once, timed by the parent.
+    null = team(root, "null", TRIVIAL, list(range(50)))
+    null_manifest = load_manifest(null)
+    for mode in ("bwrap", "none"):
+        config = BenchConfig(threads=1, warmup=5, repeats=10, timeout_s=120, sandbox=mode)
+        result = run_submission(null_manifest, null_manifest.runs[0], device="cpu", config=config)
+        assert result.status == "ok" and result.cpu_speed is not None, result.error
+        results[f"null_call_ms_{mode}"] = {
+            "mean": result.cpu_speed.value,
+            "p50": result.p50,
+            "p90": result.p90,
+        }
+        print(
+            f"[INFO] protocol cost per call ({mode}): an empty predict() measures {result.cpu_speed.value:.3f} ms "
+            f"mean, {result.p50:.3f} ms median, {result.p90:.3f} ms p90 ({result.samples} samples x "
+            f"{result.repeats} passes; load {os.getloadavg()[0]:.2f})",
+            flush=True,
+        )
     print(
         f"[INFO] sandbox start-up: a trivial run takes {sandboxed * 1000:.0f} ms sandboxed, "
         f"{plain * 1000:.0f} ms without (medians of {rounds}): {(sandboxed - plain) * 1000:+.0f} ms per run",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -23,18 +25,23 @@ def reply(request):
 {body}
 for line in sys.stdin:
     for message in reply(json.loads(line)):
-        sys.stdout.write(message if isinstance(message, str) else json.dumps(message) + "\\n")
-        sys.stdout.flush()
+        data = (message if isinstance(message, str) else json.dumps(message) + "\\n").encode()
+        for start in range(0, len(data), 65536):  # packets the parent reads whole, as bench.child writes
+            os.write(1, data[start : start + 65536])
 """
 
 
-def _conversation(body: str) -> Iterator[Conversation]:
+def _conversation(body: str, *, stamped: bool = False) -> Iterator[Conversation]:
+    """A scripted child; `stamped`: its replies go over a packet socket the kernel stamps, as in a run."""
+    replies, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) if stamped else (None, None)
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD.format(body=textwrap.indent(textwrap.dedent(body), "    "))],
         stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
+        stdout=child_end.fileno() if child_end else subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
+    if child_end is not None:
+        child_end.close()
     watch = Watch(
         child=child,
         tree=TreeMemory(child.pid),
@@ -45,10 +52,12 @@ def _conversation(body: str) -> Iterator[Conversation]:
         started_wall=time.time(),
     )
     try:
-        yield Conversation(child, watch, lambda phase: None)
+        yield Conversation(child, watch, lambda phase: None, replies)
     finally:
         child.kill()
         child.wait()
+        if replies is not None:
+            replies.close()
 
 
 @pytest.fixture
@@ -70,6 +79,39 @@ def test_a_call_is_timed_by_the_parent_around_the_exchange(echo: Conversation) -
     assert cpu is None  # no child pid given: no CPU time
     echo.send({"op": "settle"})
     assert echo.expect("settled") == {"event": "settled"}
+
+
+def test_a_call_ends_when_the_reply_left_the_child_not_when_the_parent_read_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    body = """
+    if request["op"] == "call":
+        time.sleep(0.05)
+        return [{"event": "output", "id": request["id"], "outputs": request["inputs"]}]
+    """
+    for conversation in _conversation(body, stamped=True):
+        wait = conversation.watch.wait
+
+        def late(fd: int, wait: Any = wait, **kwargs: Any) -> None:
+            wait(fd, **kwargs)
+            time.sleep(0.5)  # a busy machine wakes the parent late
+
+        monkeypatch.setattr(conversation.watch, "wait", late)
+        outputs, seconds, _ = conversation.call([7])
+        assert outputs == [7]
+        assert conversation.last_stamp is not None
+        assert 0.05 <= seconds < 0.5  # the kernel's send stamp, not the parent's late read
+
+
+@pytest.mark.parametrize("stamped", [False, True])
+def test_long_replies_arrive_whole(stamped: bool) -> None:
+    body = """
+    if request["op"] == "call":
+        return [{"event": "output", "id": request["id"], "outputs": ["x" * 300_000]}]
+    """
+    for conversation in _conversation(body, stamped=stamped):
+        outputs, _, _ = conversation.call([1])
+        assert outputs == ["x" * 300_000]
 
 
 @pytest.mark.parametrize(
