@@ -1,10 +1,23 @@
-"""Runs inside the child process: imports the team's entry, loads it, warms up, times `predict`.
+"""Runs inside the sandbox: imports the team's entry, loads it, then answers the parent's requests.
 
-Started by `bench.runner` as `python -P -m bench.child SPEC_JSON FD`. Everything it reports goes back
-as JSON lines over the dedicated pipe FD, never over stdout, which the team's code may fill with
-anything. Messages: `{"event": "phase", "phase": ...}`, `{"event": "progress", "done", "total"}`,
-`{"event": "timed", "edge": "start"|"end"}` (the parent times the timed phase with its own clock),
-then exactly one `{"event": "result", ...}` or `{"event": "error", "kind": "oom"|"error", ...}`.
+Started as `python -P -B -u child.py` (standard library only: the validator's own code is not in the
+sandbox). The protocol is JSON lines: requests on stdin, replies on stdout. Before the team's code is
+imported both are moved to private descriptors and the team's stdout goes to stderr, which the parent
+keeps a tail of.
+
+Requests (parent -> child), one at a time:
+  {"op": "start", "folder", "entry_file", "entry_class", "device", "threads", "weights_declared"}
+  {"op": "call", "id": NONCE, "inputs": [...]}   -> {"event": "output", "id": NONCE, "outputs": [...]}
+  {"op": "settle"}                                -> {"event": "settled"}
+  {"op": "count_weights", "on": bool}             -> {"event": "counting"}
+  {"op": "finish"}                                -> {"event": "result", "max_rss", ...}
+Before the first call the child reports `{"event": "phase", "phase": "import"|"load"}`, then
+`{"event": "ready", "baseline_rss", "threads", ...}`. Any failure ends the child with
+`{"event": "error", "kind": "oom"|"error", "message", "traceback"}`.
+
+Nothing here is trusted by the parent: the team's code shares this process and can rewrite all of it.
+The parent takes the time of each call with its own clock around the exchange, computes the quality
+from the outputs, and checks every reply against the request it answers.
 """
 
 from __future__ import annotations
@@ -15,48 +28,25 @@ import json
 import os
 import resource
 import sys
-import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# Bound before the team's code is imported, so rebinding `time.perf_counter` there does not reach us.
-_clock = time.perf_counter
-_cpu_clock = time.process_time
-
 Send = Callable[[dict[str, Any]], None]
-#: A bigger result means outputs no report should carry.
-MAX_RESULT_BYTES = 16 * 1024 * 1024
+#: A bigger reply means outputs no report should carry.
+MAX_REPLY_BYTES = 16 * 1024 * 1024
+#: Replies are written in packets of at most this many bytes (the parent reads them whole).
+PACKET_BYTES = 65536
 TRACEBACK_LINES = 30
-
-
-@dataclass(frozen=True)
-class ChildSpec:
-    """What the parent asks for; read from the spec file the parent writes outside the team's folder."""
-
-    folder: str
-    entry_file: str
-    entry_class: str
-    device: str
-    task: str
-    inputs: list[Any]
-    batch_size: int = 1
-    warmup: int = 2
-    repeats: int = 5
-    threads: int = 1
-    #: Declared weights (files): the parent counts them, the child need not look at the model.
-    weights_declared: bool = False
-
-    @classmethod
-    def from_file(cls, path: str) -> ChildSpec:
-        with open(path, encoding="utf-8") as handle:
-            return cls(**json.load(handle))
 
 
 class SubmissionFailed(Exception):
     """The submission broke the contract (wrong outputs, no such class); message is for the team."""
+
+
+class ParentGone(Exception):
+    """The request pipe closed: the parent is done with us (or gone)."""
 
 
 def _rss_bytes() -> int:
@@ -95,12 +85,8 @@ def load_entry(folder: str, entry_file: str, entry_class: str) -> type:
     return cls
 
 
-def weights_bytes(submission: object, torch: Any) -> int:
-    """Bytes of the torch parameters and buffers reachable from the submission's attributes.
-
-    The state_dict counts what a quantized module packs outside `parameters()` too; tensors shared
-    by several modules (tied embeddings) are counted once.
-    """
+def _reachable_modules(submission: object, torch: Any) -> list[Any]:
+    """torch modules reachable from the submission's attributes (a few levels deep)."""
     modules: list[Any] = []
     pending: list[tuple[object, int]] = [(submission, 0)]
     visited: set[int] = set()
@@ -119,6 +105,19 @@ def weights_bytes(submission: object, torch: Any) -> int:
         else:
             children = list(getattr(obj, "__dict__", {}).values())
         pending.extend((child, depth + 1) for child in children)
+    return modules
+
+
+def weights_bytes(modules: list[Any], torch: Any) -> int:
+    """Bytes of the parameters and buffers of `modules`, each tensor counted once.
+
+    The state_dict counts what a quantized module packs outside `parameters()` too; tensors shared
+    by several modules (tied embeddings) are counted once.
+    """
+    # Only the outermost modules: a quantized module unpacks its weights into new tensors on every
+    # state_dict(), so counting a submodule again beside its parent would count them twice.
+    inner = {id(sub) for module in modules for sub in list(module.modules())[1:]}
+    roots = list({id(m): m for m in modules if id(m) not in inner}.values())
     seen: set[tuple[int, int]] = set()
     total = 0
 
@@ -137,10 +136,37 @@ def weights_bytes(submission: object, torch: Any) -> int:
             for item in value:
                 count(item)
 
-    for module in modules:
-        for value in module.state_dict(keep_vars=False).values():
+    for module in roots:
+        try:
+            state = module.state_dict(keep_vars=False)
+        except Exception:  # noqa: S112 - a module whose state cannot be read counts nothing
+            continue
+        for value in state.values():
             count(value)
     return total
+
+
+class ForwardWatch:
+    """The torch modules whose forward ran while watching (a global hook; warm-up calls only).
+
+    Counts the model the forward pass uses wherever the team keeps it (a module global, a closure),
+    not only what hangs off the submission object.
+    """
+
+    def __init__(self) -> None:
+        self.modules: dict[int, Any] = {}
+        self._handle: Any = None
+
+    def start(self, torch: Any) -> None:
+        def seen(module: Any, args: Any) -> None:
+            self.modules.setdefault(id(module), module)
+
+        self._handle = torch.nn.modules.module.register_module_forward_pre_hook(seen)
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.remove()
+            self._handle = None
 
 
 def _check_outputs(outputs: object, batch: list[Any]) -> list[Any]:
@@ -151,115 +177,130 @@ def _check_outputs(outputs: object, batch: list[Any]) -> list[Any]:
     return list(outputs)
 
 
-def _tokens(outputs: list[Any]) -> int:
-    total = 0
-    for output in outputs:
-        if not isinstance(output, list) or not all(isinstance(t, int) for t in output):
-            raise SubmissionFailed("text-generation outputs must be lists of generated token ids (int)")
-        total += len(output)
-    return total
+def _encode(message: dict[str, Any]) -> bytes:
+    try:
+        data = json.dumps(message, ensure_ascii=False, allow_nan=False).encode() + b"\n"
+    except (TypeError, ValueError) as exc:
+        raise SubmissionFailed(f"outputs are not JSON-serializable: {exc}") from None
+    if len(data) > MAX_REPLY_BYTES:
+        raise SubmissionFailed(
+            f"outputs are too large to report ({len(data)} bytes; the limit is {MAX_REPLY_BYTES})"
+        )
+    return data
 
 
-def run_child(spec: ChildSpec, send: Send) -> None:
+class Channel:
+    """The private ends of the protocol: requests in (a pipe), replies out (a packet socket).
+
+    Replies go out in packets of at most `PACKET_BYTES`: the parent's socket keeps packet bounds and
+    the kernel stamps each one when it is sent. (Spinning on the request pipe instead of blocking
+    was tried: under load the scheduler then favours the child less, and calls got slower.)
+    """
+
+    def __init__(self, read_fd: int, write_fd: int):
+        self._in = os.fdopen(read_fd, "rb", buffering=0)
+        self._write_fd = write_fd
+        self._pending = b""
+
+    def send(self, message: dict[str, Any]) -> None:
+        view = memoryview(_encode(message))
+        while view:
+            view = view[os.write(self._write_fd, view[:PACKET_BYTES]) :]
+
+    def _chunk(self) -> bytes:
+        chunk = self._in.read(1 << 20)
+        if not chunk:
+            raise ParentGone
+        return chunk
+
+    def receive(self) -> dict[str, Any]:
+        while b"\n" not in self._pending:
+            self._pending += self._chunk()
+        line, self._pending = self._pending.split(b"\n", 1)
+        request: dict[str, Any] = json.loads(line)
+        return request
+
+
+def serve(channel: Channel) -> None:
     """Everything the child does; raises on failure (the caller turns it into an error message)."""
-    send({"event": "phase", "phase": "import"})
-    cls = load_entry(spec.folder, spec.entry_file, spec.entry_class)
-    torch = sys.modules.get("torch")
-    threads: dict[str, int] = {}
-    if torch is not None:
-        # Set explicitly: tools default differently, and the number changes the speed.
-        torch.set_num_threads(spec.threads)
-        threads = {"threads": torch.get_num_threads(), "interop_threads": torch.get_num_interop_threads()}
-    cuda = spec.device == "cuda"
+    spec = channel.receive()
+    if spec.get("op") != "start":
+        raise SubmissionFailed("the harness did not start the child properly")
+    os.chdir(spec["folder"])
+    channel.send({"event": "phase", "phase": "import"})
+    cls = load_entry(spec["folder"], spec["entry_file"], spec["entry_class"])
+    threads = int(spec.get("threads") or 1)
+    device = str(spec.get("device") or "cpu")
+    info: dict[str, int] = {}
+
+    def set_threads() -> None:
+        torch = sys.modules.get("torch")
+        if torch is not None and not info:
+            # Set explicitly: tools default differently, and the number changes the speed.
+            torch.set_num_threads(threads)
+            info.update(threads=torch.get_num_threads(), interop_threads=torch.get_num_interop_threads())
+
+    set_threads()
+    cuda = device == "cuda"
     if cuda:
+        torch = sys.modules.get("torch")
         if torch is None or not torch.cuda.is_available():
             raise SubmissionFailed("--device cuda, but torch cannot see a CUDA device in the child")
         torch.cuda.reset_peak_memory_stats()
     baseline = _rss_bytes()
 
-    send({"event": "phase", "phase": "load"})
+    channel.send({"event": "phase", "phase": "load"})
     submission = cls()
-    submission.load(spec.device)
+    submission.load(device)
+    set_threads()
     torch = sys.modules.get("torch")
-    if torch is not None and not threads:
-        torch.set_num_threads(spec.threads)
-        threads = {"threads": torch.get_num_threads(), "interop_threads": torch.get_num_interop_threads()}
 
     def sync() -> None:
         if cuda and torch is not None:
             torch.cuda.synchronize()
 
-    inputs = spec.inputs
-    batches = [inputs[i : i + spec.batch_size] for i in range(0, len(inputs), spec.batch_size)]
-    send({"event": "phase", "phase": "warmup"})
-    for index in range(spec.warmup):
-        batch = batches[index % len(batches)]
-        _check_outputs(submission.predict(list(batch)), batch)
     sync()
-
-    send({"event": "phase", "phase": "predict", "total": len(inputs) * spec.repeats})
-    # A full collection (~100 ms) inside a timed call triples the spread; frozen objects are not scanned.
-    gc.collect()
-    gc.freeze()
-    calls: list[list[float]] = []
-    kept: list[Any] = []
-    clock, cpu_clock = _clock, _cpu_clock
-    send({"event": "timed", "edge": "start"})
-    try:
-        for repeat in range(spec.repeats):
-            for batch in batches:
-                sync()
-                start, cpu_start = clock(), cpu_clock()
-                outputs = submission.predict(list(batch))
-                sync()
-                seconds, cpu_seconds = clock() - start, cpu_clock() - cpu_start
-                outputs = _check_outputs(outputs, batch)
-                calls.append([len(batch), seconds, 0, cpu_seconds])
-                if repeat == 0:
-                    kept.extend(outputs)
-            done = len(inputs) * (repeat + 1)
-            send({"event": "progress", "done": done, "total": len(inputs) * spec.repeats})
-    finally:
-        send({"event": "timed", "edge": "end"})
-        gc.unfreeze()
-    if spec.task == "text-generation":
-        # Outputs are the same every repeat (greedy); count each call's tokens from the kept ones.
-        per_batch = [_tokens(kept[i : i + spec.batch_size]) for i in range(0, len(kept), spec.batch_size)]
-        for index, call in enumerate(calls):
-            call[2] = per_batch[index % len(per_batch)]
-
-    send({"event": "phase", "phase": "report"})
-    result: dict[str, Any] = {
-        "event": "result",
-        "calls": calls,
-        "outputs": kept,
-        "baseline_rss": baseline,
-        "max_rss": _max_rss_bytes(),
-        **threads,
-    }
-    torch = sys.modules.get("torch")
-    if not spec.weights_declared and torch is not None:
-        result["weights_bytes"] = weights_bytes(submission, torch)
-    if cuda and torch is not None:
-        result["cuda_max_allocated"] = int(torch.cuda.max_memory_allocated())
-    send(result)
-
-
-def _writer(fd: int) -> Send:
-    def send(message: dict[str, Any]) -> None:
-        try:
-            data = json.dumps(message, ensure_ascii=False, allow_nan=False).encode() + b"\n"
-        except (TypeError, ValueError) as exc:
-            raise SubmissionFailed(f"outputs are not JSON-serializable: {exc}") from None
-        if len(data) > MAX_RESULT_BYTES:
-            raise SubmissionFailed(
-                f"outputs are too large to report ({len(data)} bytes; the limit is {MAX_RESULT_BYTES})"
-            )
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-
-    return send
+    channel.send({"event": "ready", "baseline_rss": baseline, **info})
+    watch = ForwardWatch()
+    frozen = False
+    while True:
+        request = channel.receive()
+        op = request.get("op")
+        if op == "call":
+            batch = list(request["inputs"])
+            outputs = _check_outputs(submission.predict(list(batch)), batch)
+            sync()
+            channel.send({"event": "output", "id": request["id"], "outputs": outputs})
+        elif op == "count_weights":
+            torch = sys.modules.get("torch")
+            if request.get("on") and torch is not None:
+                watch.start(torch)
+            else:
+                watch.stop()
+            channel.send({"event": "counting"})
+        elif op == "settle":
+            # A full collection (~100 ms) inside a timed call triples the spread; frozen objects are
+            # not scanned.
+            gc.collect()
+            gc.freeze()
+            frozen = True
+            channel.send({"event": "settled"})
+        elif op == "finish":
+            watch.stop()
+            if frozen:
+                gc.unfreeze()
+            result: dict[str, Any] = {"event": "result", "max_rss": _max_rss_bytes()}
+            torch = sys.modules.get("torch")
+            if torch is not None and not spec.get("weights_declared"):
+                used = list(watch.modules.values())
+                reachable = _reachable_modules(submission, torch)
+                result["weights_bytes"] = weights_bytes([*used, *reachable], torch)
+            if cuda and torch is not None:
+                result["cuda_max_allocated"] = int(torch.cuda.max_memory_allocated())
+            channel.send(result)
+            return
+        else:
+            raise SubmissionFailed(f"unknown request {op!r}")
 
 
 def failure(exc: BaseException) -> dict[str, Any]:
@@ -277,23 +318,31 @@ def failure(exc: BaseException) -> dict[str, Any]:
     return {"event": "error", "kind": kind, "message": message[:2000], "traceback": "\n".join(tail)}
 
 
-def main(argv: list[str]) -> int:
-    spec_path, fd_text = argv
-    fd = int(fd_text)
-    send = _writer(fd)
+def private_channel() -> Channel:
+    """Move the protocol off fds 0 and 1: the team's prints go to stderr, its reads see nothing."""
+    read_fd, write_fd = os.dup(0), os.dup(1)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(2, 1)
+    return Channel(read_fd, write_fd)
+
+
+def main() -> int:
+    channel = private_channel()
     try:
-        spec = ChildSpec.from_file(spec_path)
-        os.chdir(spec.folder)
-        run_child(spec, send)
+        serve(channel)
+    except ParentGone:
+        return 0
     except BaseException as exc:
         gc.unfreeze()
         try:
-            send(failure(exc))
+            channel.send(failure(exc))
         except BaseException as again:
-            send(failure(again))
+            channel.send(failure(again))
         return 1
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    raise SystemExit(main())

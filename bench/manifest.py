@@ -29,7 +29,16 @@ from pydantic import ValidationError
 # The types are the shared model's: the diff rules read manifests too, and sit below the harness.
 from validator.model import MANIFEST_NAME, Manifest, ManifestError, RunSpec, Task
 
-__all__ = ["MANIFEST_NAME", "Manifest", "ManifestError", "RunSpec", "Task", "load_manifest", "parse_manifest"]
+__all__ = [
+    "MANIFEST_NAME",
+    "Manifest",
+    "ManifestError",
+    "RunSpec",
+    "Task",
+    "decode_manifest",
+    "load_manifest",
+    "parse_manifest",
+]
 
 
 def _run_lines(text: str) -> list[int]:
@@ -45,8 +54,83 @@ def _key_line(text: str, key: str, after: int) -> int | None:
     return None
 
 
+#: A manifest is a few dozen lines; anything this big is not one (and would be slow to parse).
+MAX_MANIFEST_BYTES = 256 * 1024
+#: Arrays and inline tables nested deeper than this are refused before parsing (tomllib recurses).
+MAX_NESTING = 32
+#: Python refuses to convert longer digit strings to int (a ValueError without a position).
+MAX_DIGITS = 4000
+
+
+def decode_manifest(data: bytes, path: Path) -> str:
+    """bench.toml's bytes as text: UTF-8 (a byte-order mark is dropped), at most `MAX_MANIFEST_BYTES`."""
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise ManifestError(
+            path, f"too large ({len(data)} bytes; a manifest is at most {MAX_MANIFEST_BYTES})"
+        )
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ManifestError(path, f"not UTF-8 ({exc.reason})", line, column) from None
+
+
+def _too_deep(text: str, path: Path) -> None:
+    """Refuse values nested deeper than `MAX_NESTING` (outside strings and comments), with their place."""
+    depth, quote, line, column = 0, "", 1, 0
+    index = 0
+    while index < len(text):
+        char = text[index]
+        column += 1
+        if char == "\n":
+            line, column = line + 1, 0
+            if quote in ('"', "'"):
+                quote = ""
+        elif quote:
+            if char == "\\" and quote in ('"', '"""'):
+                index += 1
+                column += 1
+            elif text.startswith(quote, index):
+                index += len(quote) - 1
+                quote = ""
+        elif char == "#":
+            end = text.find("\n", index)
+            index = len(text) if end < 0 else end
+            continue
+        elif char in "\"'":
+            quote = char * 3 if text.startswith(char * 3, index) else char
+            index += len(quote) - 1
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise ManifestError(path, f"values nested more than {MAX_NESTING} deep", line, column)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        index += 1
+
+
+def _huge_number(text: str, path: Path) -> None:
+    match = re.search(rf"[0-9_]{{{MAX_DIGITS},}}", text)
+    if match is not None:
+        line = text.count("\n", 0, match.start()) + 1
+        start = text.rfind("\n", 0, match.start()) + 1
+        key = text[start : match.start()].split("=", 1)[0].strip() or "a value"
+        raise ManifestError(path, f"`{key}`: a number with more than {MAX_DIGITS} digits", line)
+
+
 def parse_manifest(text: str, path: Path) -> Manifest:
-    """Parse bench.toml text; `path` is used for the folder and for error messages."""
+    """Parse bench.toml text; `path` is used for the folder and for error messages.
+
+    Every failure is a `ManifestError` with the line: nothing a team writes makes this raise
+    anything else (deep nesting, huge numbers and wrong types included).
+    """
+    if len(text) > MAX_MANIFEST_BYTES:
+        raise ManifestError(
+            path, f"too large ({len(text)} characters; a manifest is at most {MAX_MANIFEST_BYTES})"
+        )
+    _too_deep(text, path)
+    _huge_number(text, path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -54,8 +138,11 @@ def parse_manifest(text: str, path: Path) -> Manifest:
         raise ManifestError(
             path, f"not valid TOML: {exc}", int(match[1]) if match else None, int(match[2]) if match else None
         ) from None
+    except (RecursionError, ValueError) as exc:  # what the checks above should already have caught
+        raise ManifestError(path, f"cannot be read: {type(exc).__name__}") from None
     if isinstance(data.get("run"), dict):
-        raise ManifestError(path, "`run` must be an array of tables: write `[[run]]`, not `[run]`")
+        line = next((n for n, t in enumerate(text.splitlines(), 1) if re.match(r"\s*\[\s*run\s*\]", t)), None)
+        raise ManifestError(path, "`run` must be an array of tables: write `[[run]]`, not `[run]`", line)
     run_lines = _run_lines(text)
     runs = data.get("run")
     if isinstance(runs, list):
@@ -84,11 +171,11 @@ def load_manifest(path: Path) -> Manifest:
     if path.is_dir():
         path = path / MANIFEST_NAME
     try:
-        text = path.read_text(encoding="utf-8")
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            raise ManifestError(path, f"too large (a manifest is at most {MAX_MANIFEST_BYTES} bytes)")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ManifestError(path, "no such file") from None
-    except UnicodeDecodeError as exc:
-        raise ManifestError(path, f"not UTF-8 ({exc.reason})") from None
     except OSError as exc:
         raise ManifestError(path, f"cannot read ({exc.strerror})") from None
-    return parse_manifest(text, path)
+    return parse_manifest(decode_manifest(data, path), path)

@@ -1,23 +1,34 @@
-"""The parent side: one child process per run, watched from outside, and its measurements.
+"""The parent side: one sandboxed child per run, driven one request at a time and measured from outside.
 
-The parent waits on the child with a blocking call (a pidfd in `select`, not a busy loop: a busy
-parent slowed a 2-thread CPU run about 18x on 2 cores), samples the RSS of the child's whole process
-tree with psutil, stops it at the timeout or the memory cap, keeps only the tail of its stdout and
-stderr, and kills every process of the run when it ends. It is a child subreaper, so descendants that
-leave the child's session are re-parented to it and stay findable.
+The parent is the only clock. It starts the child (`bench.sandbox`), which imports and loads the
+team's entry, then sends it one batch of inputs per request and times each call around the exchange
+with its own `perf_counter`: the inputs reach the child one call at a time, a reply must carry the
+nonce of the request it answers, and anything else on the pipe ends the run. The warm-up uses other
+inputs than the timed calls, and repeats that answer many times faster than the first sight of the
+same inputs (a memo) are not believed. Quality is computed here from the outputs, against references
+the child never receives.
+
+While it waits for a reply the parent samples the RSS of the child's whole process tree with psutil
+(a blocking `select` with a timeout, not a busy loop: a busy parent slowed a 2-thread CPU run about
+18x on 2 cores), stops the run at the timeout or the memory cap, keeps only the tail of the child's
+stderr (where the team's prints go), and kills every process of the run when it ends. It is a child
+subreaper, so descendants that leave the child's session are re-parented to it and stay findable.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import json
 import math
 import os
-import re
+import secrets
 import select
 import shutil
 import signal
+import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,51 +38,42 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 import psutil  # type: ignore[import-untyped]
 
 from bench.manifest import Manifest, ManifestError, RunSpec
+from bench.sandbox import (
+    CHILD_PATH,
+    SANDBOX_TMP,
+    CannotMakeSandbox,
+    child_command,
+    child_environment,
+    find_sandbox,
+)
 from bench.trackers.environment import resolve_threads
+from bench.trackers.files import OpenedFiles, large_files
 from bench.trackers.latency import Call, sample_latency, token_rate
 from bench.trackers.memory import GpuMemory, TreeMemory, load_pynvml
-from bench.trackers.quality import CannotScoreOutputs, compute_quality
+from bench.trackers.quality import CannotScoreOutputs, compute_quality, prepare_scoring
 from validator.config import BenchConfig
 from validator.model import Device, Quantity, RunResult, RunStatus
 from validator.units import BYTES_PER_MB, mb
 
-#: Environment variables never passed to the child (matched on the upper-cased name).
-SECRET_PATTERNS = (
-    r".*_TOKEN",
-    r".*_SECRET.*",
-    r".*SECRET_.*",
-    r".*_KEY",
-    r".*PASSWORD.*",
-    r"GITHUB_TOKEN",
-    r".*_PAT",
-    r"ACTIONS_.*",
-    r"AWS_.*",
-    r".*CREDENTIALS.*",
-)
-#: Set in the child: nothing is ever fetched from a model hub.
-OFFLINE = {
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "HF_DATASETS_OFFLINE": "1",
-    "PYTHONDONTWRITEBYTECODE": "1",
-    "PYTHONUNBUFFERED": "1",
-}
 SAMPLE_INTERVAL_S = 0.05
 #: Re-scan /proc for new descendants every this many samples (0.5 s): a scan reads every process,
 #: the RSS of the known ones is cheap.
 SCAN_EVERY = 10
-#: Clock check: the child's summed timings may trail the parent's span by this much plus per-call slack
-#: (the parent stamps messages when its reader thread wakes, which a loaded machine delays).
-CLOCK_RELATIVE = 0.05
-CLOCK_ABSOLUTE_S = 0.1
-CLOCK_PER_CALL_S = 0.0005
-#: ... and exceed it by at most this much: claiming to be slower gains nothing, so be lenient.
-CLOCK_SLOWER_S = 0.25
+#: One reply of the child may be at most this big, and so may the outputs kept for scoring.
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+#: Timed repeats this many times faster than the first timed pass over the same inputs answer from a
+#: memo: only the first pass is believed.
+MEMO_FACTOR = 5.0
+#: ... when they save at least this much per call (a 10 us call that becomes 1 us is noise).
+MEMO_MIN_SAVING_S = 0.002
+#: The child writes its replies in packets of at most this many bytes (SOCK_SEQPACKET keeps them whole).
+PACKET_BYTES = 65536
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 
 ProgressCallback = Callable[["Progress"], None]
 
@@ -93,18 +95,17 @@ class CannotReadData(Exception):
     """The run's data file is missing or not one JSON object a line with an `input`."""
 
 
-def scrubbed_environment(base: dict[str, str] | None = None) -> dict[str, str]:
-    """The parent's environment without secrets, set offline."""
-    source = dict(os.environ if base is None else base)
-    pattern = re.compile("|".join(f"(?:{p})" for p in SECRET_PATTERNS))
-    env = {k: v for k, v in source.items() if not pattern.fullmatch(k.upper())}
-    env.update(OFFLINE)
-    return env
+class RunEnded(Exception):
+    """The run is over before its result: the child failed, broke the protocol, or was stopped."""
+
+    def __init__(self, status: RunStatus, message: str, traceback: str | None = None):
+        super().__init__(message)
+        self.status, self.message, self.traceback = status, message, traceback
 
 
 @cache
 def network_isolation() -> list[str]:
-    """`unshare -rn` when this machine allows an unprivileged network namespace, else nothing."""
+    """`unshare -rn` where the machine allows it: the network cut for an unprotected (unsandboxed) run."""
     tool = shutil.which("unshare")
     if tool is None or not sys.platform.startswith("linux"):
         return []
@@ -127,6 +128,23 @@ def become_subreaper() -> bool:
         return False
 
 
+@cache
+def prepare_judge() -> None:
+    """Import (and exercise) everything the parent needs after a child ran, before the first one starts.
+
+    Where a run is unprotected, the team's code could rewrite a module the judge has not imported
+    yet; a module already in memory is out of its reach.
+    """
+    prepare_scoring()
+    _cpu_seconds(os.getpid())
+    speed, _ = sample_latency([Call(1, 0.001, 0, 0.001)])
+    token_rate([Call(1, 0.001, 1)])
+    RunResult(
+        model="m", method="m", status="ok", cpu_speed=speed, ram=speed.model_copy(update={"unit": "MB"})
+    )
+    RunResult.model_validate_json(RunResult(model="m", method="m", status="error").model_dump_json())
+
+
 def read_data(path: Path, name: str | None = None) -> tuple[list[Any], list[Any]]:
     """Inputs and references of `data` (one JSON object a line); `name` is how messages call the file."""
     inputs, references = [], []
@@ -138,8 +156,9 @@ def read_data(path: Path, name: str | None = None) -> tuple[list[Any], list[Any]
                     continue
                 try:
                     record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise CannotReadData(f"{label}:{number}: not JSON ({exc.msg})") from None
+                except (json.JSONDecodeError, RecursionError, ValueError) as exc:
+                    reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+                    raise CannotReadData(f"{label}:{number}: not JSON ({reason})") from None
                 if not isinstance(record, dict) or "input" not in record:
                     raise CannotReadData(f'{label}:{number}: expected an object with an "input" key')
                 inputs.append(record["input"])
@@ -153,21 +172,31 @@ def read_data(path: Path, name: str | None = None) -> tuple[list[Any], list[Any]
     return inputs, references
 
 
-def declared_weights_bytes(manifest: Manifest, run: RunSpec) -> int | None:
+def eval_data(manifest: Manifest, run: RunSpec, config: BenchConfig) -> tuple[list[Any], list[Any]]:
+    """The inputs and references a run is measured on: the course's eval set for its task, if the
+    course declares one, else the team's own data file."""
+    course_file = config.eval_sets.get(run.task)
+    if course_file is None:
+        return read_data(manifest.resolve(run.data), run.data)
+    root = Path(config.eval_root) if config.eval_root else manifest.folder.resolve().parent.parent
+    path = (root / course_file).resolve()
+    if not path.is_relative_to(root.resolve()):
+        raise CannotReadData(f"the course's eval set {course_file!r} leaves the course's folder")
+    return read_data(path, course_file)
+
+
+def declared_weights_files(manifest: Manifest, run: RunSpec) -> list[Path] | None:
+    """The declared weights: the file, or every file of the folder (symlinks out of the team's folder
+    ignored, they would count someone else's bytes); None when the run declares none."""
     if run.weights is None:
         return None
     path = manifest.resolve(run.weights)
     if path.is_file():
-        return path.stat().st_size
+        return [path]
     if not path.is_dir():
         raise CannotReadData(f"weights {run.weights!r} do not exist")
     root = manifest.folder.resolve()
-    total = 0
-    for file in path.rglob("*"):
-        # A symlink out of the team's folder would count someone else's bytes.
-        if file.is_file() and file.resolve().is_relative_to(root):
-            total += file.stat().st_size
-    return total
+    return sorted(f for f in path.rglob("*") if f.is_file() and f.resolve().is_relative_to(root))
 
 
 class CappedBuffer:
@@ -199,79 +228,281 @@ class CappedBuffer:
 
 
 @dataclass
-class Channel:
-    """The child's JSON lines on the dedicated pipe, each stamped with the parent's monotonic clock."""
+class Watch:
+    """The run watched from outside while the parent waits: memory, GPU memory, time, file opens."""
 
-    limit: int = 32 * 1024 * 1024
-    events: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
-    problem: str | None = None
-    on_event: Callable[[dict[str, Any]], None] | None = None
+    child: subprocess.Popen[bytes]
+    tree: TreeMemory
+    cap_bytes: int
+    deadline: float
+    timeout_s: float
+    memory_limit_mb: int
+    started_wall: float
+    gpu: GpuMemory | None = None
+    files: OpenedFiles = field(default_factory=OpenedFiles)
+    pidfd: int | None = None
+    ticks: int = 0
+    next_tick: float = 0.0
+    last_scan: float = 0.0
 
-    def feed(self, stream: IO[bytes]) -> None:
-        """Read until the pipe closes; `stream` is unbuffered, so each read returns what is there."""
-        received = 0
-        pending = b""
-        while chunk := stream.read(65536):
-            received += len(chunk)
-            if received > self.limit:
-                self.problem = f"the child sent more than {self.limit} bytes of results"
-                while stream.read(65536):
-                    pass  # drain so the child never blocks
-                break
-            pending += chunk
-            while b"\n" in pending:
-                line, pending = pending.split(b"\n", 1)
-                self._line(line, time.monotonic())
-        stream.close()
+    def tick(self, scan: bool = True) -> None:
+        """One sample; raises `RunEnded` at the memory cap or the timeout.
 
-    def _line(self, line: bytes, now: float) -> None:
+        `scan=False` inside a timed call: the cheap sample of known processes only, unless the call
+        has gone on for a while (a scan reads every process of the machine).
+        """
+        now = time.monotonic()
+        if (
+            scan and self.ticks % SCAN_EVERY == 0
+        ) or now - self.last_scan > SCAN_EVERY * SAMPLE_INTERVAL_S * 2:
+            self.tree.processes()
+            _reap_orphans(self.tree, self.child.pid, self.started_wall)
+            self.last_scan = now
+        self.ticks += 1
+        used = _sample(self.tree)
+        if self.gpu is not None:
+            self.gpu.sample(self.tree.seen)
+        self.files.drain()
+        if used > self.cap_bytes:
+            raise RunEnded(
+                "oom",
+                f"the run used {mb(used):.0f} MB, over the {self.memory_limit_mb} MB memory limit, "
+                "and was stopped",
+            )
+        if time.monotonic() >= self.deadline:
+            raise RunEnded("timeout", f"the run did not finish within {self.timeout_s:g} s")
+        self.next_tick = time.monotonic() + SAMPLE_INTERVAL_S
+
+    def wait(self, fd: int, *, write: bool = False, scan: bool = True) -> None:
+        """Block until `fd` is ready (or the child exited), sampling on the way."""
+        while True:
+            now = time.monotonic()
+            if now >= self.next_tick:
+                self.tick(scan)
+            timeout = max(0.0, min(self.next_tick, self.deadline) - time.monotonic())
+            watched = [self.pidfd] if self.pidfd is not None else []
+            readable, writable, _ = select.select(
+                watched if write else [fd, *watched], [fd] if write else [], [], timeout
+            )
+            if (fd in writable) if write else (fd in readable):
+                return
+            if self.pidfd is not None and self.pidfd in readable:
+                return  # the child exited: the caller's read or write says how
+
+
+class Conversation:
+    """The parent's end of the protocol: one request at a time, each reply checked against it.
+
+    Replies arrive on `replies`, the parent's end of an AF_UNIX SOCK_SEQPACKET pair with
+    SO_TIMESTAMPNS set: the kernel stamps every packet when the child sends it, so a call's end is
+    when its reply left the child, not when a busy machine got round to waking the parent. (A plain
+    pipe, without stamps, is accepted too: the parent's clock then ends the call when it reads.)
+    """
+
+    def __init__(
+        self,
+        child: subprocess.Popen[bytes],
+        watch: Watch,
+        show: Callable[[str], None],
+        replies: socket.socket | None = None,
+    ):
+        assert child.stdin is not None
+        self.child, self.watch, self.show = child, watch, show
+        self._socket = replies
+        if replies is not None:
+            replies.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+            self._in = replies.fileno()
+        else:
+            assert child.stdout is not None
+            self._in = child.stdout.fileno()
+        self._out = child.stdin.fileno()
+        for fd in (self._out, self._in):
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+        self._pending = bytearray()
+        #: For each newline in `_pending`: its offset and the kernel's send stamp of its packet (ns).
+        self._ends: list[tuple[int, int | None]] = []
+        self.last_stamp: int | None = None
+        self.child_pid: int | None = None
+
+    def send(self, message: dict[str, Any], *, scan: bool = True) -> None:
+        data = memoryview(json.dumps(message, ensure_ascii=False).encode() + b"\n")
+        while data:
+            try:
+                data = data[os.write(self._out, data) :]
+            except BlockingIOError:
+                self.watch.wait(self._out, write=True, scan=scan)
+            except (BrokenPipeError, OSError):
+                self._ended()
+
+    def _read(self) -> bytes:
+        """What the child sent next (raises BlockingIOError when nothing is there)."""
+        if self._socket is None:
+            chunk = os.read(self._in, 1 << 20)
+            stamp = None
+        else:
+            chunk, ancillary, flags, _ = self._socket.recvmsg(PACKET_BYTES, socket.CMSG_SPACE(16))
+            if flags & socket.MSG_TRUNC:
+                raise RunEnded("error", "the child broke the harness's protocol: a packet too large")
+            stamp = next(
+                (
+                    int.from_bytes(data[:8], sys.byteorder, signed=True) * 1_000_000_000
+                    + int.from_bytes(data[8:16], sys.byteorder, signed=True)
+                    for level, kind, data in ancillary
+                    if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16
+                ),
+                None,
+            )
+        base = len(self._pending)
+        start = 0
+        while (found := chunk.find(b"\n", start)) >= 0:
+            self._ends.append((base + found, stamp))
+            start = found + 1
+        return chunk
+
+    def _line(self, scan: bool) -> bytes:
+        while True:
+            if self._ends:
+                end, self.last_stamp = self._ends.pop(0)
+                line = bytes(self._pending[:end])
+                del self._pending[: end + 1]
+                self._ends = [(offset - end - 1, stamp) for offset, stamp in self._ends]
+                return line
+            if len(self._pending) > MAX_MESSAGE_BYTES:
+                raise RunEnded(
+                    "error",
+                    f"outputs are too large to report (more than {MAX_MESSAGE_BYTES} bytes in one reply)",
+                )
+            try:
+                chunk = self._read()
+            except BlockingIOError:
+                self.watch.wait(self._in, scan=scan)
+                continue
+            except OSError:
+                self._ended()
+            if not chunk:
+                self._ended()
+            self._pending += chunk
+
+    def receive(self, scan: bool = True) -> dict[str, Any]:
+        """The next message; an error message from the child ends the run."""
+        return self._message(self._line(scan))
+
+    def _message(self, line: bytes) -> dict[str, Any]:
         try:
             message = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            self.problem = "the child sent a message that is not JSON"
-            return
+        except (ValueError, RecursionError):
+            raise RunEnded(
+                "error", "the child broke the harness's protocol: a message that is not JSON"
+            ) from None
         if not isinstance(message, dict) or not isinstance(message.get("event"), str):
-            self.problem = "the child sent a message without an event"
-            return
-        self.events.append((now, message))
-        if self.on_event is not None:
-            # A malformed progress message must not stop the reading (the child would block on the pipe).
-            with contextlib.suppress(Exception):
-                self.on_event(message)
+            raise RunEnded("error", "the child broke the harness's protocol: a message without an event")
+        if message["event"] == "error":
+            kind: RunStatus = "oom" if message.get("kind") == "oom" else "error"
+            raise RunEnded(
+                kind,
+                str(message.get("message") or "the submission failed")[:2000],
+                str(message.get("traceback") or ""),
+            )
+        return message
 
-    def final(self) -> dict[str, Any] | None:
-        """The one `result` or `error` message, if the child got that far."""
-        for _, message in reversed(self.events):
-            if message["event"] in ("result", "error"):
-                final: dict[str, Any] = message
-                return final
-        return None
+    def expect(self, event: str) -> dict[str, Any]:
+        """The reply `event`; before the child is ready, its phase messages go to the display."""
+        while True:
+            message = self.receive()
+            if message["event"] == event:
+                return message
+            if message["event"] == "phase" and event == "ready":
+                self.show(str(message.get("phase")))
+                continue
+            raise RunEnded(
+                "error",
+                f"the child broke the harness's protocol: {message['event']!r} where {event!r} was expected",
+            )
 
-    def timed_span(self) -> float | None:
-        """Seconds between the child's `timed` start and end, on the parent's clock."""
-        edges = {m.get("edge"): t for t, m in self.events if m["event"] == "timed"}
-        if "start" in edges and "end" in edges:
-            return edges["end"] - edges["start"]
-        return None
+    def call(self, inputs: list[Any]) -> tuple[list[Any], float, float | None]:
+        """One request, timed by the parent's clock; the outputs, seconds, and the child's CPU seconds."""
+        nonce = secrets.token_hex(8)
+        request = {"op": "call", "id": nonce, "inputs": inputs}
+        if self._pending or self._waiting():  # bytes nobody asked for: answers ahead of the request
+            raise RunEnded("error", "the child broke the harness's protocol: a reply before the request")
+        cpu_before = _cpu_seconds(self.child_pid)
+        start_ns, start = time.time_ns(), time.perf_counter()
+        self.send(request, scan=False)
+        line = self._line(scan=False)
+        seconds = time.perf_counter() - start
+        cpu_after = _cpu_seconds(self.child_pid)
+        if self.last_stamp is not None:
+            # The kernel's stamp of the reply's last packet, on the same (realtime) clock as start_ns.
+            # It cannot be later than our read; outside that range the wall clock was stepped.
+            stamped = (self.last_stamp - start_ns) / 1e9
+            if 0 <= stamped <= seconds:
+                seconds = stamped
+        reply = self._message(line)
+        if reply.get("event") != "output" or reply.get("id") != nonce:
+            raise RunEnded("error", "the child broke the harness's protocol: a reply that answers no request")
+        outputs = reply.get("outputs")
+        if not isinstance(outputs, list) or len(outputs) != len(inputs):
+            raise RunEnded("error", f"predict() returned a malformed reply for {len(inputs)} inputs")
+        cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
+        return outputs, seconds, cpu
 
+    def _waiting(self) -> bool:
+        """Whether the child has written something we have not read (its exit ends the run)."""
+        readable, _, _ = select.select([self._in], [], [], 0)
+        if not readable:
+            return False
+        try:
+            chunk = self._read()
+        except BlockingIOError:
+            return False
+        except OSError:
+            self._ended()
+        if not chunk:
+            self._ended()
+        self._pending += chunk
+        return True
 
-def clock_problem(calls: list[Call], parent_span: float | None) -> str | None:
-    """A message when the child's own timings disagree with the parent's clock for the timed phase."""
-    if parent_span is None:
-        return "the child did not report the start and end of its timed phase"
-    child = sum(c.seconds for c in calls)
-    slack = CLOCK_RELATIVE * parent_span + CLOCK_ABSOLUTE_S + CLOCK_PER_CALL_S * len(calls)
-    if (
-        child > parent_span * (1 + CLOCK_RELATIVE) + CLOCK_SLOWER_S
-        or child < parent_span - slack
-        or any(not math.isfinite(c.seconds) or c.seconds < 0 for c in calls)
-    ):
-        return (
-            f"timings disagree with the harness's clock: the child timed {child * 1000:.1f} ms of predict() "
-            f"calls, the parent measured {parent_span * 1000:.1f} ms for the same phase; the submission "
-            "may have tampered with the clock"
+    def _ended(self) -> NoReturn:
+        """The pipe closed: the child is gone before replying."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.child.wait(timeout=2)
+        code = self.child.returncode
+        why = (
+            "still running"
+            if code is None
+            else f"killed by signal {-code}"
+            if code < 0
+            else f"exit code {code}"
         )
-    return None
+        raise RunEnded("error", f"the child process died before reporting ({why})")
+
+
+def _cpu_seconds(pid: int | None) -> float | None:
+    """CPU time of every thread of `pid` so far, in ns resolution (schedstat), or None."""
+    if pid is None:
+        return None
+    total = 0
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with (
+                contextlib.suppress(OSError, ValueError, IndexError),
+                open(f"/proc/{pid}/task/{task}/schedstat", encoding="ascii") as handle,
+            ):
+                total += int(handle.read().split()[0])
+    except OSError:
+        return None
+    return total / 1e9
+
+
+def _python_of(tree: TreeMemory, root: int) -> int | None:
+    """The host pid of the child's Python process (under bwrap it is not the process we started)."""
+    candidates = []
+    for process in tree.processes():
+        with contextlib.suppress(psutil.Error):
+            command = process.cmdline()
+            if command and "python" in os.path.basename(command[0]) and CHILD_PATH in command:
+                candidates.append((process.create_time(), process.pid))
+    return min(candidates)[1] if candidates else root
 
 
 def _kill_tree(tree: TreeMemory, root: subprocess.Popen[bytes]) -> None:
@@ -319,21 +550,20 @@ def _reap_orphans(tree: TreeMemory, root_pid: int, since: float, *, final: bool 
                     elif final:
                         process.send_signal(signal.SIGKILL)
                         left.append(process)
-        if not left:
+        # A killed process of the tree may still be on its way to us (its parent dying first, as the
+        # sandbox's own init does): wait until every one is gone or reaped.
+        pending = [p for p in tree.known.values() if final and p.pid != root_pid and _exists(p)]
+        if not left and not pending:
             break
         time.sleep(0.05)
 
 
-def _wait(process: subprocess.Popen[bytes], pidfd: int | None, seconds: float) -> bool:
-    """Block until the child exits or `seconds` pass; True when it exited."""
-    if pidfd is not None:
-        readable, _, _ = select.select([pidfd], [], [], seconds)
-        return bool(readable) and process.poll() is not None
+def _exists(process: psutil.Process) -> bool:
+    """Whether the process still exists (a zombie counts: nobody has reaped it yet)."""
     try:
-        process.wait(timeout=seconds)
-    except subprocess.TimeoutExpired:
+        return bool(process.is_running())
+    except psutil.Error:
         return False
-    return True
 
 
 def _failed(run: RunSpec, status: RunStatus, message: str, device: Device, **extra: Any) -> RunResult:
@@ -350,10 +580,39 @@ def run_submission(
     index: int = 0,
     count: int = 1,
 ) -> RunResult:
-    """Re-run one declared run in a child process and measure it. Never raises for a bad submission."""
+    """Re-run one declared run in a sandboxed child and measure it. Never raises for a bad submission."""
     if device not in ("cpu", "cuda"):
         raise ValueError(f"device must be 'cpu' or 'cuda', not {device!r}")
     return _run(manifest, run, "cuda" if device == "cuda" else "cpu", config, progress, index, count)
+
+
+@dataclass
+class Plan:
+    """Which batches warm the model up and which are timed: never the same ones, where there are two."""
+
+    batches: list[list[Any]]
+    warmup: list[int]
+    timed: list[int]
+
+    @classmethod
+    def of(cls, inputs: list[Any], batch_size: int, warmup: int) -> Plan:
+        batches = [inputs[i : i + batch_size] for i in range(0, len(inputs), batch_size)]
+        count = len(batches)
+        if warmup <= 0:
+            return cls(batches, [], list(range(count)))
+        if count == 1:
+            return cls(batches, [0], [0])  # one batch: the warm-up cannot use another
+        held = max(1, min(warmup, count // 2))
+        return cls(batches, list(range(held)), list(range(held, count)))
+
+
+def _hidden_files(manifest: Manifest) -> list[Path]:
+    """Every data file the manifest declares: the child sees none of them."""
+    hidden = []
+    for spec in manifest.runs:
+        with contextlib.suppress(ManifestError, OSError, ValueError):
+            hidden.append(manifest.resolve(spec.data))
+    return hidden
 
 
 def _run(
@@ -365,148 +624,262 @@ def _run(
     index: int,
     count: int,
 ) -> RunResult:
-    base = {"team": manifest.team}
+    base: dict[str, Any] = {"team": manifest.team}
 
     def show(phase: str, done: int = 0, total: int = 0) -> None:
         if progress is not None:
             progress(Progress(run.model, run.method, phase, done, total, index, count))
 
+    prepare_judge()
     try:
-        inputs, references = read_data(manifest.resolve(run.data), run.data)
-        declared = declared_weights_bytes(manifest, run)
+        inputs, references = eval_data(manifest, run, config)
+        declared = declared_weights_files(manifest, run)
         entry = manifest.resolve(run.entry_file)
-    except (CannotReadData, ManifestError) as exc:
+        sandbox = find_sandbox(config.sandbox)
+    except (CannotReadData, ManifestError, CannotMakeSandbox, ValueError) as exc:
         return _failed(run, "error", getattr(exc, "message", str(exc)), device, **base)
-
+    folder = manifest.folder.resolve()
+    known = [*(declared or []), *_hidden_files(manifest)]
+    if run.weights is not None:
+        known.append(manifest.resolve(run.weights))
+    base["data_source"] = "course" if run.task in config.eval_sets else "team"
+    base["undeclared_files"] = large_files(folder, int(config.undeclared_file_mb * BYTES_PER_MB), known)
+    base["sandbox"] = sandbox.kind
     threads = resolve_threads(config.threads)
-    isolation = network_isolation() if config.isolate_network else []
     become_subreaper()
     with tempfile.TemporaryDirectory(prefix="validator-bench-") as scratch:
-        spec_path = Path(scratch, "spec.json")
-        spec_path.write_text(
-            json.dumps(
-                {
-                    "folder": str(manifest.folder.resolve()),
-                    "entry_file": str(entry.relative_to(manifest.folder.resolve())),
-                    "entry_class": run.entry_class,
-                    "device": device,
-                    "task": run.task,
-                    "inputs": inputs,
-                    "batch_size": run.batch_size,
-                    "warmup": config.warmup,
-                    "repeats": config.repeats,
-                    "threads": threads,
-                    "weights_declared": declared is not None,
-                }
-            ),
-            encoding="utf-8",
+        home = SANDBOX_TMP if sandbox.protected else scratch
+        env = child_environment(extra_names=config.pass_env, home=home, threads=threads)
+        command = child_command(
+            sandbox,
+            folder=folder,
+            hidden=_hidden_files(manifest),
+            env=env,
+            scratch_mb=config.scratch_mb,
+            device=device,
         )
-        env = scrubbed_environment()
-        env.update({"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "TMPDIR": scratch})
-        read_fd, write_fd = os.pipe()
-        command = [*isolation, sys.executable, "-P", "-m", "bench.child", str(spec_path), str(write_fd)]
+        isolation: list[str] = []
+        if not sandbox.protected and config.isolate_network:
+            isolation = network_isolation()
+        base["network_isolated"] = sandbox.protected or bool(isolation)
+        files = OpenedFiles.watch(declared or [])
         own_children = {p.pid for p in psutil.Process().children(recursive=True)}
         show("start")
         started, started_wall = time.monotonic(), time.time()
+        replies, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             child = subprocess.Popen(
-                command,
-                cwd=manifest.folder.resolve(),
+                [*isolation, *command],
+                cwd=folder,
                 env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
+                stdin=subprocess.PIPE,
+                stdout=child_end.fileno(),
                 stderr=subprocess.PIPE,
-                pass_fds=(write_fd,),
                 start_new_session=True,
             )
         except OSError as exc:
-            os.close(read_fd)
-            os.close(write_fd)
+            files.close()
+            replies.close()
             return _failed(run, "error", f"cannot start the child process: {exc}", device, **base)
-        os.close(write_fd)
-        assert child.stdout is not None
+        finally:
+            child_end.close()
         assert child.stderr is not None
-        stdout = CappedBuffer(child.stdout, config.output_limit_bytes)
-        stderr = CappedBuffer(child.stderr, config.output_limit_bytes)
-
-        def on_event(message: dict[str, Any]) -> None:
-            if message["event"] == "phase":
-                show(str(message.get("phase")), 0, int(message.get("total") or 0))
-            elif message["event"] == "progress":
-                show("predict", int(message.get("done") or 0), int(message.get("total") or 0))
-
-        channel = Channel(on_event=on_event)
-        pipe = os.fdopen(read_fd, "rb", buffering=0)
-        reader = threading.Thread(target=channel.feed, args=(pipe,), daemon=True)
-        reader.start()
-
+        logs = CappedBuffer(child.stderr, config.output_limit_bytes)
         tree = TreeMemory(child.pid, foreign=own_children)
         nvml = load_pynvml() if device == "cuda" else None
-        gpu = GpuMemory(nvml) if nvml is not None else None
-        cap = config.memory_limit_mb * BYTES_PER_MB
-        deadline = started + config.timeout_s
         try:
             pidfd: int | None = os.pidfd_open(child.pid)
         except (AttributeError, OSError):
             pidfd = None
-        status: RunStatus = "ok"
-        message = ""
-        ticks = 0
+        watch = Watch(
+            child=child,
+            tree=tree,
+            cap_bytes=config.memory_limit_mb * BYTES_PER_MB,
+            deadline=started + config.timeout_s,
+            timeout_s=config.timeout_s,
+            memory_limit_mb=config.memory_limit_mb,
+            started_wall=started_wall,
+            gpu=GpuMemory(nvml) if nvml is not None else None,
+            files=files,
+            pidfd=pidfd,
+        )
+        conversation = Conversation(child, watch, show, replies)
+        measured: Measured | None = None
+        ended: RunEnded | None = None
         try:
-            while True:
-                if ticks % SCAN_EVERY == 0:
-                    tree.processes()
-                    _reap_orphans(tree, child.pid, started_wall)
-                ticks += 1
-                used = _sample(tree)
-                if gpu is not None:
-                    gpu.sample(tree.seen)
-                if used > cap:
-                    status = "oom"
-                    message = (
-                        f"the run used {mb(used):.0f} MB, over the {config.memory_limit_mb} MB memory "
-                        "limit, and was stopped"
-                    )
-                    break
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    status, message = "timeout", f"the run did not finish within {config.timeout_s:g} s"
-                    break
-                if _wait(child, pidfd, min(SAMPLE_INTERVAL_S, remaining)):
-                    break
+            measured = _converse(
+                conversation,
+                run,
+                entry.relative_to(folder).as_posix(),
+                folder,
+                device,
+                threads,
+                declared is not None,
+                inputs,
+                config,
+                show,
+            )
+        except RunEnded as exc:
+            ended = exc
         finally:
             _kill_tree(tree, child)
             _reap_orphans(tree, child.pid, started_wall, final=True)
             if pidfd is not None:
                 os.close(pidfd)
+            files.close()
+            replies.close()
+            with contextlib.suppress(OSError):
+                if child.stdin is not None:
+                    child.stdin.close()
         wall = time.monotonic() - started
-        reader.join(5)
-        stdout.join(2)
-        stderr.join(2)
+        logs.join(2)
     show("done")
-    logs = _log_tail(stdout, stderr)
+    log_text = logs.text().strip()
     extra: dict[str, Any] = {
         **base,
         "wall_s": round(wall, 3),
-        "network_isolated": bool(isolation),
-        "log_tail": logs or None,
+        "log_tail": log_text or None,
         "ram_sampled": _mb(tree.peak_bytes),
     }
-    if status != "ok":
-        return _failed(run, status, message, device, **extra)
-    final = channel.final()
-    if channel.problem is not None:
-        return _failed(run, "error", channel.problem, device, **extra)
-    if final is None:
-        code = child.returncode
-        why = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
-        return _failed(run, "error", f"the child process died before reporting ({why})", device, **extra)
-    if final["event"] == "error":
-        kind: RunStatus = "oom" if final.get("kind") == "oom" else "error"
-        tb = str(final.get("traceback") or "")
-        extra["log_tail"] = "\n".join(part for part in (tb, logs) if part) or None
-        return _failed(run, kind, str(final.get("message") or "the submission failed"), device, **extra)
-    return _measured(run, final, channel, device, inputs, references, declared, tree, gpu, extra)
+    if declared is not None:
+        extra["weights_unopened"] = _unopened(manifest, run, declared, files)
+    if ended is not None:
+        if ended.traceback:
+            extra["log_tail"] = "\n".join(part for part in (ended.traceback, log_text) if part) or None
+        return _failed(run, ended.status, ended.message, device, **extra)
+    assert measured is not None
+    return _result(run, measured, device, references, declared, files, tree, watch.gpu, extra)
+
+
+@dataclass
+class Measured:
+    """What the conversation brought back: outputs in data order, the timed calls, the child's report."""
+
+    outputs: list[Any]
+    calls: list[Call]
+    ready: dict[str, Any]
+    final: dict[str, Any]
+    passes: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _converse(
+    conversation: Conversation,
+    run: RunSpec,
+    entry_file: str,
+    folder: Path,
+    device: Device,
+    threads: int,
+    weights_declared: bool,
+    inputs: list[Any],
+    config: BenchConfig,
+    show: Callable[[str, int, int], None],
+) -> Measured:
+    conversation.send(
+        {
+            "op": "start",
+            "folder": str(folder),
+            "entry_file": entry_file,
+            "entry_class": run.entry_class,
+            "device": device,
+            "threads": threads,
+            "weights_declared": weights_declared,
+        }
+    )
+    show("import", 0, 0)
+    ready = conversation.expect("ready")
+    conversation.child_pid = _python_of(conversation.watch.tree, conversation.child.pid)
+    plan = Plan.of(inputs, run.batch_size, config.warmup)
+    outputs: dict[int, list[Any]] = {}
+    kept_bytes = 0
+
+    def keep(index: int, batch_outputs: list[Any]) -> None:
+        nonlocal kept_bytes
+        if index in outputs:
+            return
+        kept_bytes += len(json.dumps(batch_outputs))
+        if kept_bytes > MAX_MESSAGE_BYTES:
+            raise RunEnded(
+                "error", f"outputs are too large to report (over {MAX_MESSAGE_BYTES} bytes in all; the limit)"
+            )
+        outputs[index] = batch_outputs
+
+    show("warmup", 0, 0)
+    if plan.warmup:
+        conversation.send({"op": "count_weights", "on": True})
+        conversation.expect("counting")
+        for call in range(config.warmup):
+            index = plan.warmup[call % len(plan.warmup)]
+            keep(index, conversation.call(plan.batches[index])[0])
+        conversation.send({"op": "count_weights", "on": False})
+        conversation.expect("counting")
+    conversation.send({"op": "settle"})
+    conversation.expect("settled")
+    total = sum(len(plan.batches[i]) for i in plan.timed) * config.repeats
+    show("predict", 0, total)
+    calls: list[Call] = []
+    done = 0
+    for _ in range(config.repeats):
+        for index in plan.timed:
+            batch = plan.batches[index]
+            batch_outputs, seconds, cpu = conversation.call(batch)
+            keep(index, batch_outputs)
+            tokens = _tokens(batch_outputs) if run.task == "text-generation" else 0
+            calls.append(Call(len(batch), seconds, tokens, cpu))
+            done += len(batch)
+        show("predict", done, total)
+    show("report", 0, 0)
+    conversation.send({"op": "finish"})
+    final = conversation.expect("result")
+    ordered = [item for i in range(len(plan.batches)) for item in outputs.get(i, [])]
+    if len(ordered) != len(inputs):
+        raise RunEnded("error", "no predict() call was timed (repeats = 0?)")
+    notes: list[str] = []
+    believed = _first_pass_only(calls, len(plan.timed))
+    if believed is not calls:
+        notes.append(
+            "repeated inputs were answered many times faster than their first timed call (a memo): "
+            "only the first timed pass counts"
+        )
+    if plan.warmup and plan.warmup == plan.timed:
+        notes.append("the data has one batch: the warm-up used the same inputs as the timed calls")
+    passes = len(believed) // max(len(plan.timed), 1)
+    return Measured(ordered, believed, ready, final, passes, notes)
+
+
+def _first_pass_only(calls: list[Call], per_pass: int) -> list[Call]:
+    """The calls to believe: all, or only the first timed pass when later passes answer from a memo."""
+    if per_pass == 0 or len(calls) <= per_pass:
+        return calls
+    first = statistics.median(c.seconds / c.batch for c in calls[:per_pass])
+    later = statistics.median(c.seconds / c.batch for c in calls[per_pass:])
+    if later * MEMO_FACTOR < first and first - later > MEMO_MIN_SAVING_S:
+        return calls[:per_pass]
+    return calls
+
+
+def _tokens(outputs: list[Any]) -> int:
+    total = 0
+    for output in outputs:
+        if not isinstance(output, list) or not all(
+            isinstance(t, int) and not isinstance(t, bool) for t in output
+        ):
+            raise RunEnded("error", "text-generation outputs must be lists of generated token ids (int)")
+        total += len(output)
+    return total
+
+
+def _unopened(manifest: Manifest, run: RunSpec, declared: list[Path], files: OpenedFiles) -> list[str] | None:
+    """Declared weights the run never opened: a file, or a folder none of whose files was opened."""
+    if not files.available or files.overflow:
+        return None  # cannot tell
+    assert run.weights is not None
+    root = manifest.folder.resolve()
+    target = manifest.resolve(run.weights)
+    opened = {p.resolve() for p in files.opened}
+    if target.is_file():
+        return [] if target in opened else [target.relative_to(root).as_posix()]
+    return [] if any(f.resolve() in opened for f in declared) else [target.relative_to(root).as_posix()]
 
 
 def _sample(tree: TreeMemory) -> int:
@@ -525,49 +898,22 @@ def _mb(num_bytes: float) -> Quantity:
     return Quantity(value=round(mb(num_bytes), 2), unit="MB")
 
 
-def _log_tail(stdout: CappedBuffer, stderr: CappedBuffer) -> str:
-    parts = []
-    for name, buffer in (("stdout", stdout), ("stderr", stderr)):
-        text = buffer.text().strip()
-        if text:
-            parts.append(f"--- {name} ---\n{text}")
-    return "\n".join(parts)
-
-
-def _measured(
+def _result(
     run: RunSpec,
-    result: dict[str, Any],
-    channel: Channel,
+    measured: Measured,
     device: Device,
-    inputs: list[Any],
     references: list[Any],
-    declared: int | None,
+    declared: list[Path] | None,
+    files: OpenedFiles,
     tree: TreeMemory,
     gpu: GpuMemory | None,
     extra: dict[str, Any],
 ) -> RunResult:
-    try:
-        calls = [
-            Call(
-                batch=int(c[0]),
-                seconds=float(c[1]),
-                tokens=int(c[2]),
-                cpu_seconds=float(c[3]) if len(c) > 3 else None,
-            )
-            for c in result["calls"]
-        ]
-        outputs = result["outputs"]
-        if not isinstance(outputs, list) or len(outputs) != len(inputs):
-            raise ValueError(f"{len(outputs) if isinstance(outputs, list) else 'no'} outputs")
-    except (KeyError, TypeError, ValueError) as exc:
-        return _failed(run, "error", f"the child's report is malformed ({exc})", device, **extra)
+    calls, final, ready = measured.calls, measured.final, measured.ready
     if not calls:
         return _failed(run, "error", "no predict() call was timed (repeats = 0?)", device, **extra)
-    problem = clock_problem(calls, channel.timed_span())
-    if problem is not None:
-        return _failed(run, "error", problem, device, **extra)
     try:
-        quality = compute_quality(run.task, outputs, references)
+        quality = compute_quality(run.task, measured.outputs, references)
         cpu_calls = [c.on_cpu_clock() for c in calls if c.cpu_seconds]
         if run.task == "text-generation":
             speed, per_token, summary = token_rate(calls)
@@ -580,20 +926,34 @@ def _measured(
                 extra["speed_cpu_time"] = sample_latency(cpu_calls)[0]
     except (CannotScoreOutputs, ValueError) as exc:
         return _failed(run, "error", str(exc), device, **extra)
-    baseline = int(result.get("baseline_rss") or 0)
-    peak = max(tree.peak_bytes, int(result.get("max_rss") or 0))
+
+    def number(value: object) -> int:
+        return int(value) if isinstance(value, int | float) and math.isfinite(value) and value >= 0 else 0
+
+    baseline = number(ready.get("baseline_rss"))
+    child_peak = number(final.get("max_rss"))
+    peak = max(tree.peak_bytes, child_peak)
+    weights: int | None
     if declared is not None:
-        weights, source = declared, "files"
-    elif result.get("weights_bytes") is not None:
-        weights, source = int(result["weights_bytes"]), "parameters"
+        if files.available and not files.overflow:
+            opened = {p.resolve() for p in files.opened}
+            weights, source = sum(f.stat().st_size for f in declared if f.resolve() in opened), "files"
+        else:
+            weights, source = sum(f.stat().st_size for f in declared), "files"
+        if weights == 0:
+            weights = None
+    elif final.get("weights_bytes") is not None:
+        weights, source = number(final["weights_bytes"]), "parameters"
     else:
         weights, source = None, None
     vram = None
     if device == "cuda":
-        allocated = int(result.get("cuda_max_allocated") or 0)
+        allocated = number(final.get("cuda_max_allocated"))
         extra["vram_allocated"] = _mb(allocated)
         vram = _mb(max(gpu.peak_bytes if gpu else 0, allocated))
     speed_field = "gpu_speed" if device == "cuda" else "cpu_speed"
+    threads = ready.get("threads")
+    interop = ready.get("interop_threads")
     return RunResult(
         model=run.model,
         method=run.method,
@@ -603,16 +963,17 @@ def _measured(
         ram=_mb(peak),
         vram=vram,
         quality=quality,
-        samples=len(inputs),
-        repeats=len(calls) // max(math.ceil(len(inputs) / run.batch_size), 1),
-        weights_source=source,
+        samples=len(measured.outputs),
+        repeats=measured.passes,
+        weights_source=source if weights is not None else None,
         ram_baseline=_mb(baseline) if baseline else None,
         ram_over_baseline=_mb(max(peak - baseline, 0)) if baseline else None,
-        ram_ru_maxrss=_mb(int(result.get("max_rss") or 0)),
+        ram_ru_maxrss=_mb(child_peak),
         p50=summary.p50,
         p90=summary.p90,
-        threads=result.get("threads"),
-        interop_threads=result.get("interop_threads"),
+        threads=threads if isinstance(threads, int) else None,
+        interop_threads=interop if isinstance(interop, int) else None,
+        notes=measured.notes or None,
         **{speed_field: speed},
         **extra,
     )

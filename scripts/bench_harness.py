@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Measures the harness's 'Done when' numbers (issue 4); the results go in docs/bench.md.
+"""Measures the harness's 'Done when' numbers (issues 4 and 14); the results go in docs/bench.md.
 
     python scripts/bench_harness.py [--optimum-python /work/venvs/optimum/bin/python] [--json out.json]
 
@@ -9,7 +9,10 @@
    optimum-benchmark 0.6.0's decode throughput (its inline launcher, in its own venv; skipped with a
    message when that venv is absent);
 4. overhead: our tokens/s within 3% of a bare timing loop over the same model in this process;
-5. repeatability: coefficient of variation of our tokens/s over 5 runs <= 5%.
+5. repeatability: coefficient of variation of our tokens/s over 5 runs <= 5%;
+6. the sandbox's start-up cost per run (a trivial run with and without bubblewrap);
+7. the parent-measured protocol's overhead against a bare loop, on every run of the example course
+   (goal <= 2%, on the CPU-time clock; the wall clock is shown beside it).
 The GPT-2 measurements are interleaved (ours, bare loop, peer, ours, ...) because the machine drifts.
 """
 
@@ -302,23 +305,193 @@ def gpt(root: Path, results: dict[str, Any], optimum_python: Path | None) -> Non
     )
 
 
+# The example course's models, each timed by a bare loop in one fresh, unsandboxed process: the same
+# warm-up and timed batches as the harness plans (bench.runner.Plan), perf_counter and process_time
+# around each predict() call, nothing else.
+BARE_PLAN = """
+import importlib.util, json, sys, time
+sys.path.append(sys.argv[1])
+import torch
+torch.set_num_threads(int(sys.argv[4]))
+spec = importlib.util.spec_from_file_location("team_bench", sys.argv[1] + "/bench.py")
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+plan = json.loads(sys.argv[3])
+submission = getattr(module, sys.argv[2])()
+submission.load("cpu")
+for call in range(plan["warmup_calls"]):
+    batch = plan["batches"][plan["warmup"][call % len(plan["warmup"])]]
+    submission.predict(list(batch))
+samples, tokens, seconds, cpu = 0, 0, 0.0, 0.0
+for _ in range(plan["repeats"]):
+    for index in plan["timed"]:
+        batch = plan["batches"][index]
+        start, cpu_start = time.perf_counter(), time.process_time()
+        out = submission.predict(list(batch))
+        seconds += time.perf_counter() - start
+        cpu += time.process_time() - cpu_start
+        samples += len(batch)
+        tokens += sum(len(o) for o in out if isinstance(o, list))
+print(json.dumps({"samples": samples, "tokens": tokens, "seconds": seconds, "cpu": cpu}))
+"""
+
+
+def _bare(folder: Path, entry_class: str, plan: dict[str, Any], threads: int) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, "-c", BARE_PLAN, str(folder), entry_class, json.dumps(plan), str(threads)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=True,
+    )
+    numbers: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return numbers
+
+
+def overhead(results: dict[str, Any], rounds: int) -> None:
+    """The parent-measured protocol against a bare loop, on every run of the example course.
+
+    Per run: `rounds` interleaved pairs (ours, bare loop); the figure is the median of ours over the
+    median of the bare loop, on the wall clock and on the CPU-time clock (the child's own CPU time
+    per call as the parent reads it from /proc, against process_time in the bare loop), which other
+    processes on a shared machine disturb far less.
+    """
+    from bench.runner import Plan
+    from validator.config import load_config
+
+    config = load_config(ROOT / "examples" / "course").bench
+    table: dict[str, Any] = {}
+    for team_folder in sorted((ROOT / "examples" / "course" / "submissions").iterdir()):
+        manifest = load_manifest(team_folder)
+        for spec in manifest.runs:
+            inputs = [
+                json.loads(line)["input"]
+                for line in (team_folder / spec.data).read_text().splitlines()
+                if line
+            ]
+            plan = Plan.of(inputs, spec.batch_size, config.warmup)
+            bare_plan = {
+                "batches": plan.batches,
+                "warmup": plan.warmup,
+                "timed": plan.timed,
+                "warmup_calls": config.warmup if plan.warmup else 0,
+                "repeats": config.repeats,
+            }
+            ours_wall, ours_cpu, bare_wall, bare_cpu = [], [], [], []
+            for _ in range(rounds):
+                result = run_submission(manifest, spec, device="cpu", config=config)
+                if result.status != "ok" or result.cpu_speed is None or result.speed_cpu_time is None:
+                    raise SystemExit(f"{spec.model} / {spec.method}: {result.status}: {result.error}")
+                bare = _bare(team_folder, spec.entry_class, bare_plan, config.threads or 1)
+                if spec.task == "text-generation":  # tokens/s: higher is better; compare time per token
+                    ours_wall.append(1000.0 / result.cpu_speed.value)
+                    ours_cpu.append(1000.0 / result.speed_cpu_time.value)
+                    bare_wall.append(bare["seconds"] * 1000.0 / bare["tokens"])
+                    bare_cpu.append(bare["cpu"] * 1000.0 / bare["tokens"])
+                else:  # ms per sample
+                    ours_wall.append(result.cpu_speed.value)
+                    ours_cpu.append(result.speed_cpu_time.value)
+                    bare_wall.append(bare["seconds"] * 1000.0 / bare["samples"])
+                    bare_cpu.append(bare["cpu"] * 1000.0 / bare["samples"])
+            wall = statistics.median(ours_wall) / statistics.median(bare_wall) - 1
+            cpu = statistics.median(ours_cpu) / statistics.median(bare_cpu) - 1
+            unit = "ms/token" if spec.task == "text-generation" else "ms/sample"
+            name = f"{spec.model} / {spec.method}"
+            table[name] = {
+                "unit": unit,
+                "ours_wall": ours_wall,
+                "bare_wall": bare_wall,
+                "ours_cpu": ours_cpu,
+                "bare_cpu": bare_cpu,
+                "overhead_wall": wall,
+                "overhead_cpu": cpu,
+            }
+            ours, theirs = statistics.median(ours_cpu), statistics.median(bare_cpu)
+            text = (
+                f"{ours:.3f} vs bare loop {theirs:.3f} {unit} on the CPU-time clock: {cpu * 100:+.2f}% "
+                f"[wall clock {statistics.median(ours_wall):.3f} vs {statistics.median(bare_wall):.3f}: "
+                f"{wall * 100:+.2f}%; load {os.getloadavg()[0]:.2f}]; goal <= 2%"
+            )
+            check(f"protocol overhead: {name}", cpu <= 0.02, text, results)
+    results["overhead"] = table
+
+
+TRIVIAL = (
+    "class Submission:\n    def load(self, device):\n        pass\n"
+    "    def predict(self, inputs):\n        return inputs\n"
+)
+
+
+def sandbox_cost(root: Path, results: dict[str, Any], rounds: int) -> None:
+    """The sandbox's start-up cost per run: a trivial run's wall time with and without it (interleaved)."""
+    from bench.sandbox import find_sandbox
+
+    found = find_sandbox("auto")
+    if not found.protected:
+        print(f"[SKIP] sandbox start-up: no sandbox on this machine ({found.reason})", flush=True)
+        return
+    folder = team(root, "trivial", TRIVIAL, [1, 2])
+    manifest = load_manifest(folder)
+    base = BenchConfig(threads=1, warmup=1, repeats=2, timeout_s=60)
+    walls: dict[str, list[float]] = {"bwrap": [], "none": []}
+    for _ in range(rounds):
+        for mode in ("bwrap", "none"):
+            result = run_submission(
+                manifest, manifest.runs[0], device="cpu", config=base.model_copy(update={"sandbox": mode})
+            )
+            assert result.status == "ok", result.error
+            assert result.wall_s is not None
+            walls[mode].append(result.wall_s)
+    sandboxed, plain = statistics.median(walls["bwrap"]), statistics.median(walls["none"])
+    results["sandbox_wall_s"] = walls
+    # The protocol's own cost per call: a predict() that returns at once, timed by the parent.
+    null = team(root, "null", TRIVIAL, list(range(50)))
+    null_manifest = load_manifest(null)
+    for mode in ("bwrap", "none"):
+        config = BenchConfig(threads=1, warmup=5, repeats=10, timeout_s=120, sandbox=mode)
+        result = run_submission(null_manifest, null_manifest.runs[0], device="cpu", config=config)
+        assert result.status == "ok" and result.cpu_speed is not None, result.error
+        results[f"null_call_ms_{mode}"] = {
+            "mean": result.cpu_speed.value,
+            "p50": result.p50,
+            "p90": result.p90,
+        }
+        print(
+            f"[INFO] protocol cost per call ({mode}): an empty predict() measures "
+            f"{result.cpu_speed.value:.3f} ms "
+            f"mean, {result.p50:.3f} ms median, {result.p90:.3f} ms p90 ({result.samples} samples x "
+            f"{result.repeats} passes; load {os.getloadavg()[0]:.2f})",
+            flush=True,
+        )
+    print(
+        f"[INFO] sandbox start-up: a trivial run takes {sandboxed * 1000:.0f} ms sandboxed, "
+        f"{plain * 1000:.0f} ms without (medians of {rounds}): {(sandboxed - plain) * 1000:+.0f} ms per run",
+        flush=True,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--optimum-python", type=Path, default=Path("/work/venvs/optimum/bin/python"))
-    parser.add_argument("--only", choices=["timing", "memory", "gpt"], action="append")
+    parser.add_argument("--only", choices=["timing", "memory", "sandbox", "overhead", "gpt"], action="append")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds of the overhead checks")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
     args = parser.parse_args()
     optimum = args.optimum_python if args.optimum_python.is_file() else None
     results: dict[str, Any] = {"load_before": os.getloadavg()}
-    only = set(args.only or ["timing", "memory", "gpt"])
+    only = set(args.only or ["timing", "memory", "sandbox", "overhead", "gpt"])
     with tempfile.TemporaryDirectory(prefix="bench-harness-") as scratch:
         root = Path(scratch)
         if "timing" in only:
             timing(root, results)
         if "memory" in only:
             memory(root, results)
+        if "sandbox" in only:
+            sandbox_cost(root, results, args.rounds)
+        if "overhead" in only:
+            overhead(results, args.rounds)
         if "gpt" in only:
             gpt(root, results, optimum)
     results["load_after"] = os.getloadavg()

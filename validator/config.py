@@ -135,8 +135,25 @@ class BenchConfig(_Section):
     threads: int = 0
     #: Bytes of the child's stdout/stderr kept for the report.
     output_limit_bytes: int = 64 * 1024
-    #: Run the child in a network namespace (`unshare -rn`) where the machine allows it.
+    #: Run the child in a network namespace (`unshare -rn`) where the machine allows it (unprotected runs).
     isolate_network: bool = True
+    #: "auto": the bubblewrap sandbox where it works, else unprotected; "bwrap": required; "none": never.
+    sandbox: Literal["auto", "bwrap", "none"] = "auto"
+    #: Whether `validator verify` may pass a row re-run without the sandbox (for local use).
+    allow_unprotected: bool = False
+    #: Extra environment variable names passed to the child (nothing else reaches it by name).
+    pass_env: list[str] = Field(default_factory=list)
+    #: Size of the child's private /tmp (and /dev/shm), in MB.
+    scratch_mb: int = Field(default=1024, ge=1)
+    #: Files of the team's folder over this size that the manifest does not declare are reported.
+    undeclared_file_mb: float = Field(default=5.0, ge=0)
+    #: Course-owned eval sets: task -> a JSON-lines file of the course (relative to its root) whose
+    #: inputs and references every run of that task is measured on instead of the team's data.
+    #: `validator verify` reads them from the base revision; the child never sees the references.
+    eval_sets: dict[str, str] = Field(default_factory=dict)
+    #: Where `eval_sets` paths are resolved; set by `validator verify` to its copy of the base
+    #: revision's files. Unset: the course root (two folders above the team's folder).
+    eval_root: str | None = None
 
 
 class Tolerance(_Section):

@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.manifest import parse_manifest
+from bench.manifest import decode_manifest, parse_manifest
 from validator.check import check_bytes
 from validator.config import CONFIG_FILES, Config, RulesConfig, config_from_bytes
 from validator.git import CannotReadRevision, changed_files, list_files, list_folder, read_blob, resolve
@@ -218,9 +218,7 @@ def read_manifest(repo: Path, sha: str, path: str) -> Manifest | ManifestError |
     if data is None:
         return None
     try:
-        return parse_manifest(data.decode("utf-8"), Path(path))
-    except UnicodeDecodeError as exc:
-        return ManifestError(Path(path), f"not UTF-8 ({exc.reason})")
+        return parse_manifest(decode_manifest(data, Path(path)), Path(path))
     except ManifestError as exc:
         return exc
 
@@ -258,6 +256,22 @@ def read_declarations(
 
 #: At most this many other Markdown files of a pull request are read for results written outside the README.
 MAX_OTHER_MARKDOWN = 20
+
+
+def declarations_at(repo: Path, sha: str, config: Config) -> dict[tuple[str, str], list[str]]:
+    """(model, method) -> the teams (folder names) whose manifest at `sha` declares it.
+
+    The base revision's declarations decide who owns a run: a pull request cannot take over one
+    that another team declared before it.
+    """
+    folder = config.rules.submissions_dir.strip("/")
+    owners: dict[tuple[str, str], list[str]] = {}
+    for team in list_folder(repo, sha, folder):
+        manifest = read_manifest(repo, sha, f"{folder}/{team}/{MANIFEST_NAME}")
+        if isinstance(manifest, Manifest):
+            for run in manifest.runs:
+                owners.setdefault(run.key, []).append(team)
+    return owners
 
 
 def diff_revisions(

@@ -289,6 +289,8 @@ class ManifestError(ValidatorError):
 
 
 def _relative(value: str) -> str:
+    if any(ord(char) < 32 or char == "\x7f" for char in value):
+        raise ValueError(f"{value!r} must not contain control characters")
     path = PurePosixPath(value.replace("\\", "/"))
     if path.is_absolute() or ".." in path.parts or not value.strip():
         raise ValueError(f"{value!r} must be a path relative to the team's folder, without '..'")
@@ -424,6 +426,16 @@ class RunResult(_Model):
     interop_threads: int | None = None
     #: Whether the child ran without network (a network namespace).
     network_isolated: bool | None = None
+    #: "bwrap": the team's code ran in the judge's sandbox; "none": unprotected (it could reach the judge).
+    sandbox: Literal["bwrap", "none"] | None = None
+    #: Declared weights (relative paths) the run never opened, as the parent watched it (None: unknown).
+    weights_unopened: list[str] | None = None
+    #: Large files of the team's folder that the manifest does not declare (relative paths).
+    undeclared_files: list[str] | None = None
+    #: "course": measured on the course's eval set for the task; "team": on the team's own data file.
+    data_source: Literal["course", "team"] | None = None
+    #: What the harness noticed about the run, in words (a memo in predict(), one batch of data...).
+    notes: list[str] | None = None
     wall_s: float | None = None
     #: The child's traceback tail and the tail of its stdout/stderr (capped).
     log_tail: str | None = None

@@ -8,7 +8,9 @@ team's original row too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +42,7 @@ from validator.model import (
 from validator.problems import define, sort_key
 from validator.reading import format_metric
 from validator.reporters.words import field_name, note_text
-from validator.rules import MANIFEST_INVALID, manifest_problem
+from validator.rules import MANIFEST_INVALID, MANIFEST_TEAM_MISMATCH, ROW_DECLARED_TWICE, manifest_problem
 from validator.rules import is_original as original_method
 from validator.units import format_quantity
 
@@ -66,6 +68,40 @@ CLAIM_MISMATCH = define(
     "error",
     "({model}, {method}) claims {field} = {claimed}, the re-run measured {verified} ({note})",
     "({model}, {method}): в заявке {field} = {claimed}, перезапуск показал {verified} ({note})",
+)
+WEIGHTS_NOT_OPENED = define(
+    "weights-not-opened",
+    "error",
+    "({model}, {method}) declares the weights {files}, but the re-run never opened them: the weights "
+    "size must be what the code loads",
+    "({model}, {method}) объявляет веса {files}, но перезапуск их ни разу не открыл: размер весов должен "
+    "быть тем, что загружает код",
+)
+UNDECLARED_FILES = define(
+    "undeclared-large-files",
+    "warning",
+    "the folder of ({model}, {method}) holds large files its manifest does not declare: {files}; declare "
+    "the weights the code loads (`weights = ...`)",
+    "в папке ({model}, {method}) есть большие файлы, не объявленные в манифесте: {files}; объявите веса, "
+    "которые загружает код (`weights = ...`)",
+)
+TEAM_DATA = define(
+    "measured-on-team-data",
+    "warning",
+    "({model}, {method}) was measured on the team's own data: the course has no eval set for the task "
+    "`{task}`, and a team's code can carry the answers to its own data",
+    "({model}, {method}) измерена на данных самой команды: у курса нет набора для задачи `{task}`, а код "
+    "команды может содержать ответы на собственные данные",
+)
+RUN_UNPROTECTED = define(
+    "run-unprotected",
+    "error",
+    "({model}, {method}) was re-run without the sandbox ({reason}): its code could reach the judge, so "
+    "its numbers cannot be trusted; install bubblewrap, or set [bench] allow_unprotected = true for "
+    "local use",
+    "({model}, {method}) перезапущена без песочницы ({reason}): её код мог влиять на проверяющего, "
+    "поэтому её числам нельзя доверять; установите bubblewrap или задайте [bench] allow_unprotected = "
+    "true для локального запуска",
 )
 
 
@@ -96,29 +132,89 @@ def is_original(method: str | None, config: Config) -> bool:
 
 @dataclass
 class Submissions:
-    """Every manifest of the course, and what reading them found."""
+    """Every manifest of the course that counts, one declaration per (model, method), and the problems."""
 
     manifests: list[Manifest]
     problems: list[Problem]
+    #: (model, method) -> the one manifest and run that declares it.
+    runs: dict[tuple[str, str], tuple[Manifest, RunSpec]] = dataclasses.field(default_factory=dict)
 
     def find(self, row: Row) -> tuple[Manifest, RunSpec] | None:
-        for manifest in self.manifests:
-            run = manifest.find(row.model, row.method)
-            if run is not None:
-                return manifest, run
-        return None
+        return self.runs.get(row.key)
 
 
-def discover_submissions(root: Path, config: Config) -> Submissions:
+def discover_submissions(
+    root: Path,
+    config: Config,
+    *,
+    team: str | None = None,
+    owners: Mapping[tuple[str, str], Sequence[str]] | None = None,
+) -> Submissions:
+    """The manifests under `submissions/<team>/bench.toml`, and who declares each (model, method).
+
+    A manifest counts only for the team whose folder holds it. A (model, method) has one declaration:
+    one that another team made first (`owners`: the declarations at the base revision) is refused; of
+    several left, the one of the pull request's `team` counts, and without one none does.
+    """
     folder = root / config.rules.submissions_dir
     manifests: list[Manifest] = []
     problems: list[Problem] = []
+    declared: dict[tuple[str, str], list[tuple[Manifest, RunSpec]]] = {}
     for path in sorted(folder.glob(f"*/{MANIFEST_NAME}")) if folder.is_dir() else []:
+        where = str(path.relative_to(root))
         try:
-            manifests.append(load_manifest(path))
+            manifest = load_manifest(path)
         except ManifestError as exc:
             problems.append(manifest_problem(exc, path.relative_to(root).as_posix()))
-    return Submissions(manifests, problems)
+            continue
+        owner = path.parent.name
+        if row_key_part(manifest.team) != row_key_part(owner):
+            problems.append(
+                MANIFEST_TEAM_MISMATCH.at(None, path=where, manifest_team=manifest.team, team=owner)
+            )
+            continue
+        manifests.append(manifest)
+        for run in manifest.runs:
+            earlier = [t for t in (owners or {}).get(run.key, []) if row_key_part(t) != row_key_part(owner)]
+            if earlier and len(earlier) == len((owners or {}).get(run.key, [])):
+                problems.append(
+                    ROW_DECLARED_TWICE.at(
+                        run.line,
+                        None,
+                        path=where,
+                        model=run.model,
+                        method=run.method,
+                        other=", ".join(earlier),
+                        other_path=f"{config.rules.submissions_dir}/{earlier[0]}/{MANIFEST_NAME}",
+                    )
+                )
+                continue
+            declared.setdefault(run.key, []).append((manifest, run))
+    runs: dict[tuple[str, str], tuple[Manifest, RunSpec]] = {}
+    for key, found in declared.items():
+        if len(found) == 1:
+            runs[key] = found[0]
+            continue
+        mine = [f for f in found if team is not None and row_key_part(f[0].team) == row_key_part(team)]
+        if mine:
+            runs[key] = mine[0]
+        for manifest, run in found:
+            if mine and manifest is mine[0][0]:
+                continue
+            others = [m for m, _ in found if m is not manifest]
+            problems.append(
+                ROW_DECLARED_TWICE.at(
+                    run.line,
+                    None,
+                    severity="warning" if mine else None,
+                    path=f"{config.rules.submissions_dir}/{manifest.folder.name}/{MANIFEST_NAME}",
+                    model=run.model,
+                    method=run.method,
+                    other=", ".join(m.team for m in others),
+                    other_path=f"{config.rules.submissions_dir}/{others[0].folder.name}/{MANIFEST_NAME}",
+                )
+            )
+    return Submissions(manifests, problems, runs)
 
 
 def _declared_by(submissions: Submissions, row: Row) -> str | None:
@@ -199,6 +295,8 @@ def verify_rows(
     runner: Runner = harness_runner,
     environment: Environment | None = None,
     progress: Callable[[str], None] | None = None,
+    team: str | None = None,
+    owners: Mapping[tuple[str, str], Sequence[str]] | None = None,
 ) -> VerifyReport:
     """Re-run and judge the target rows of a table whose course repository is at `root`.
 
@@ -207,9 +305,13 @@ def verify_rows(
     median of each is judged, so one slow second on a shared runner cannot fail an honest row, and
     an honest PR costs no extra runs.
     """
-    submissions = discover_submissions(root, config)
+    submissions = discover_submissions(root, config, team=team, owners=owners)
     plan = _plan(targets, table.rows, submissions, config)
     runs: dict[tuple[str, str], list[RunResult]] = {}
+    if plan:
+        # Everything the judge needs after the runs is loaded before the first one (see prepare_judge).
+        environment = environment or harness_environment(device, config)
+        _prepare_reports()
 
     def execute(keys: set[tuple[str, str]] | None = None) -> None:
         for row, manifest, run in plan:
@@ -231,7 +333,11 @@ def verify_rows(
         *problems,
         *(p for p in submissions.problems if p.path not in reported),
         *judged.problems,
+        *_unprotected(plan, runs, config),
+        *_file_problems(plan, runs, config),
     ]
+    # diff and discovery may both report a manifest's problem: keep one of each
+    found = list({(p.code, p.path, p.line, p.message): p for p in found}.values())
     mismatched = any(r.verdict == "mismatch" for r in judged.ratios) or any(
         c.verdict == "mismatch" for r in judged.rows for c in r.checks
     )
@@ -244,6 +350,68 @@ def verify_rows(
         problems=sorted(found, key=sort_key),
         environment=environment or harness_environment(device, config),
     )
+
+
+def _unprotected(
+    plan: Sequence[tuple[Row, Manifest, RunSpec]],
+    runs: dict[tuple[str, str], list[RunResult]],
+    config: Config,
+) -> list[Problem]:
+    """One problem per row whose run had no sandbox: an error unless the course allows it."""
+    from bench.sandbox import find_sandbox
+
+    found = []
+    for row, _, _ in plan:
+        if any(r.sandbox == "none" for r in runs.get(row.key, [])):
+            reason = find_sandbox(config.bench.sandbox).reason or "no sandbox"
+            found.append(
+                RUN_UNPROTECTED.at(
+                    row.line,
+                    1,
+                    severity="warning" if config.bench.allow_unprotected else None,
+                    model=row.model,
+                    method=row.method or "-",
+                    reason=reason.rstrip("."),
+                )
+            )
+    return found
+
+
+def _file_problems(
+    plan: Sequence[tuple[Row, Manifest, RunSpec]],
+    runs: dict[tuple[str, str], list[RunResult]],
+    config: Config,
+) -> list[Problem]:
+    """Declared weights the run never opened (an error), large undeclared files and rows measured
+    on the team's own data where the course has eval sets (warnings)."""
+    found = []
+    for row, _, spec in plan:
+        result = next(iter(runs.get(row.key, [])), None)
+        if result is None:
+            continue
+        where = {"model": row.model, "method": row.method or "-"}
+        if result.weights_unopened:
+            files = ", ".join(f"`{f}`" for f in result.weights_unopened)
+            found.append(WEIGHTS_NOT_OPENED.at(row.line, 1, files=files, **where))
+        if result.data_source == "team" and config.bench.eval_sets:
+            found.append(TEAM_DATA.at(row.line, 1, task=spec.task, **where))
+        if result.undeclared_files:
+            shown = ", ".join(f"`{f}`" for f in result.undeclared_files[:5])
+            more = len(result.undeclared_files) - 5
+            found.append(
+                UNDECLARED_FILES.at(row.line, 1, files=shown + (f" (+{more})" if more > 0 else ""), **where)
+            )
+    return found
+
+
+def _prepare_reports() -> None:
+    """Import what renders the report (and what git and pydantic load lazily) before any child runs."""
+    from validator.reporters import verify as reporter
+
+    VerifyReport(verdict="pass").model_dump_json()
+    reporter.render_markdown(VerifyReport(verdict="pass"), "en")
+    reporter.render_markdown(VerifyReport(verdict="fail"), "ru")
+    reporter.render_text(VerifyReport(verdict="fail"), "ru")
 
 
 def _medians(runs: dict[tuple[str, str], list[RunResult]]) -> dict[tuple[str, str], RunResult]:
@@ -447,7 +615,7 @@ def verify_pull_request(
 
     Raises `validator.git.CannotReadRevision` when a revision cannot be read (a usage error).
     """
-    from validator.diff import diff_revisions
+    from validator.diff import declarations_at, diff_revisions
     from validator.git import resolve
 
     readme = readme or config.readme
@@ -460,8 +628,9 @@ def verify_pull_request(
             "check out the head revision before verifying it"
         )
     targets = [*diff.added, *(c.after for c in diff.changed if not c.format_only)]
+    owners = declarations_at(repo, diff.base, config) if diff.base else {}
     if team is not None:
-        submissions = discover_submissions(repo, config)
+        submissions = discover_submissions(repo, config, team=diff.team, owners=owners)
         targets = [row for row in targets if _declared_by(submissions, row) in (team, None)]
     table = diff.head_table
     if table is None:
@@ -474,17 +643,39 @@ def verify_pull_request(
             problems=diff.problems,
             environment=environment or harness_environment(device, config),
         )
-    report = verify_rows(
-        targets,
-        table,
-        repo,
-        device=device,
-        config=config,
-        problems=diff.problems,
-        runner=runner,
-        environment=environment,
-        progress=progress,
-    )
+    with tempfile.TemporaryDirectory(prefix="validator-eval-") as scratch:
+        if config.bench.eval_sets and diff.base:
+            # The course's eval sets as the base revision has them: a PR cannot rewrite its own exam.
+            bench = config.bench.model_copy(
+                update={"eval_root": _eval_sets_at(repo, diff.base, config, scratch)}
+            )
+            config = config.model_copy(update={"bench": bench})
+        report = verify_rows(
+            targets,
+            table,
+            repo,
+            device=device,
+            config=config,
+            problems=diff.problems,
+            runner=runner,
+            environment=environment,
+            progress=progress,
+            team=diff.team,
+            owners=owners,
+        )
     return report.model_copy(
         update={"base": diff.base, "head": diff.head, "team": diff.team, "readme": readme}
     )
+
+
+def _eval_sets_at(repo: Path, sha: str, config: Config, folder: str) -> str:
+    """Copy the course's eval sets at `sha` into `folder` (outside the working tree); returns it."""
+    from validator.git import read_blob
+
+    for relative in config.bench.eval_sets.values():
+        data = read_blob(repo, sha, relative)
+        if data is not None:
+            target = Path(folder, relative.lstrip("/"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+    return folder

@@ -1,6 +1,6 @@
 """Hostile submissions and a throwaway course repository whose last commit is the PR that adds them.
 
-Each submission is a `bench.py` template (`{port}`, `{pids}` and `{marker}` are filled in). One course
+Each submission is a `bench.py` template (`{port}`, `{token}` and `{marker}` are filled in). One course
 holds every hostile team, so a single `validator bench` and a single `validator verify` run cover them
 all; the timeout and the memory cap are small to keep the suite fast.
 """
@@ -53,26 +53,21 @@ class Submission:
 """
 
 # A child in its own session, a double-forked daemon and a plain child: all must die with the run.
+# Each carries the token on its command line, so the test finds them from outside (pids inside the
+# sandbox's pid namespace mean nothing out here).
 SPAWNER = """
 import os, subprocess, sys, time
-SLEEP = [sys.executable, "-c", "import time; time.sleep(600)"]
+SLEEP = [sys.executable, "-c", "import sys, time; time.sleep(600)", {token!r}]
 class Submission:
     def load(self, device):
-        pids = [subprocess.Popen(SLEEP, start_new_session=True).pid, subprocess.Popen(SLEEP).pid]
-        read, write = os.pipe()
+        subprocess.Popen(SLEEP, start_new_session=True)
+        subprocess.Popen(SLEEP)
         if os.fork() == 0:  # the classic daemon: fork, setsid, fork again, parent exits
             os.setsid()
-            grandchild = os.fork()
-            if grandchild == 0:
-                os.close(read)
-                os.write(write, str(os.getpid()).encode())
-                os.close(write)
-                time.sleep(600)
+            if os.fork() == 0:
+                os.execv(sys.executable, SLEEP)
             os._exit(0)
-        os.close(write)
-        pids.append(int(os.read(read, 64)))
-        with open({pids!r}, "w") as out:
-            out.write(" ".join(map(str, pids)))
+        time.sleep(0.5)
     def predict(self, inputs):
         return inputs
 """
@@ -149,13 +144,12 @@ class Submission:
     def load(self, device):
         forged = {{"event": "result", "calls": [[1, 0.001, 0, 0.001]], "outputs": [1, 2, 3]}}
         print(json.dumps(forged))
-        for path in ("result.json", "../../report.json", "../../report.md"):
-            with open(path, "w") as out:
-                out.write({marker!r})
-        with open("../../validator.toml", "a") as out:
-            out.write("\\n[bench]\\ntimeout_s = 100000\\n")
-        with open(os.path.join(os.environ["TMPDIR"], "spec.json"), "w") as out:
-            out.write({marker!r})
+        for path in ("result.json", "../../report.json", "../../report.md", "../../validator.toml"):
+            try:
+                with open(path, "a") as out:
+                    out.write({marker!r})
+            except OSError:
+                pass
         raise RuntimeError("wrote outside my folder")
     def predict(self, inputs):
         return inputs
@@ -188,13 +182,18 @@ class Submission:
         return inputs
 """
 
-# Reaches into the harness itself (`python -m bench.child` is `__main__`) and slows its clock.
+# Reaches into the harness's child itself (`child.py` is `__main__`) and slows every clock it finds
+# there: the parent keeps the time, so nothing changes.
 CLOCK_HARNESS = """
 import sys, time
 class Submission:
     def load(self, device):
         real = time.perf_counter
-        sys.modules["__main__"]._clock = lambda: real() / 10
+        main = sys.modules["__main__"]
+        for name in ("_clock", "perf_counter", "monotonic"):
+            setattr(main, name, lambda: real() / 10)
+        main.time = type(sys)("time")
+        main.time.perf_counter = lambda: real() / 10
     def predict(self, inputs):
         time.sleep(0.1)
         return inputs
@@ -246,7 +245,7 @@ HOSTILE = [
     Hostile("writer", WRITER, "error", "wrote outside my folder"),
     Hostile("network", NETWORK, "error", ""),
     Hostile("clock-module", CLOCK_MODULE, "ok", ""),
-    Hostile("clock-harness", CLOCK_HARNESS, "error", "disagree with the harness's clock"),
+    Hostile("clock-harness", CLOCK_HARNESS, "ok", ""),
     Hostile("wrong-count", WRONG_COUNT, "error", "predict() returned 2 outputs for 1 inputs"),
     Hostile("not-json", NOT_JSON, "error", "not JSON-serializable"),
     Hostile("huge", HUGE, "error", "too large to report"),
@@ -263,9 +262,9 @@ def row_of(name: str) -> str:
     return f"| {model_of(name)} | Оригинал | 1 MB | 10 ms | -- | 100 MB | -- | 50% Accuracy |"
 
 
-def write_team(folder: Path, hostile: Hostile, port: int, pids: Path) -> None:
+def write_team(folder: Path, hostile: Hostile, port: int, token: str) -> None:
     (folder / "data").mkdir(parents=True, exist_ok=True)
-    code = textwrap.dedent(hostile.code).format(port=port, pids=str(pids), marker=MARKER)
+    code = textwrap.dedent(hostile.code).format(port=port, token=token, marker=MARKER)
     (folder / "bench.py").write_text(code, encoding="utf-8")
     lines = [json.dumps({"input": i, "reference": i}) for i in (1, 2, 3)]
     (folder / "data" / "eval.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -276,11 +275,11 @@ def write_team(folder: Path, hostile: Hostile, port: int, pids: Path) -> None:
     )
 
 
-def build_course(root: Path, port: int, pids: Path) -> tuple[Repo, str, str]:
+def build_course(root: Path, port: int, token: str) -> tuple[Repo, str, str]:
     """A course repository: base without the hostile teams, head (checked out) adding them all."""
     repo = Repo(root)
     base = repo.commit({"README.md": readme(), "validator.toml": CONFIG}, "course")
     for hostile in HOSTILE:
-        write_team(root / "submissions" / hostile.name, hostile, port, pids)
+        write_team(root / "submissions" / hostile.name, hostile, port, token)
     head = repo.commit({"README.md": readme(*(row_of(h.name) for h in HOSTILE))}, "hostile HW-1")
     return repo, base, head

@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ import pytest
 
 from bench.manifest import load_manifest
 from bench.runner import network_isolation, run_submission
+from bench.sandbox import find_sandbox
 from validator.config import BenchConfig
 from validator.model import BenchReport, RunResult, VerifyReport
 
@@ -38,7 +40,7 @@ REPORT_LIMIT = 400 * 1024
 class Course:
     root: Path
     server: socket.socket
-    pids: Path
+    token: str
     direct: dict[str, RunResult]
     bench: BenchReport
     bench_text: str
@@ -72,18 +74,16 @@ def _connections(server: socket.socket) -> int:
         count += 1
 
 
-def _harness_children(root: Path) -> list[int]:
-    """Processes still running the harness's child code for this course (a run's own processes inherit
-    its command line and its working folder, a team's folder under `root`); other validator runs on the
-    machine are not ours to count."""
+def _harness_children(*marks: str) -> list[int]:
+    """Our processes still running the harness's child code (a run's own processes inherit its command
+    line), or any process of the machine whose command line holds one of `marks`."""
     found = []
+    ours = {p.pid for p in psutil.Process().children(recursive=True)}
     for process in psutil.process_iter(["cmdline"]):
         with contextlib.suppress(psutil.Error):
-            if (
-                "bench.child" in " ".join(process.info["cmdline"] or [])
-                and process.status() != psutil.STATUS_ZOMBIE
-                and Path(process.cwd()).is_relative_to(root.resolve())
-            ):
+            command = " ".join(process.info["cmdline"] or [])
+            mine = process.pid in ours and "child.py" in command
+            if (mine or any(mark in command for mark in marks)) and process.status() != psutil.STATUS_ZOMBIE:
                 found.append(process.pid)
     return found
 
@@ -106,9 +106,9 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
     server.bind(("127.0.0.1", 0))
     server.listen(16)
     work = tmp_path_factory.mktemp("hostile")
-    pids = work / "pids.txt"
+    token = f"spawned-by-the-spawner-{uuid.uuid4().hex}"
     root = work / "course"
-    repo, base, head = build_course(root, server.getsockname()[1], pids)
+    repo, base, head = build_course(root, server.getsockname()[1], token)
     with pytest.MonkeyPatch.context() as patch:
         for name, value in SECRETS.items():
             patch.setenv(name, value)
@@ -141,7 +141,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
     yield Course(
         root=root,
         server=server,
-        pids=pids,
+        token=token,
         direct=direct,
         bench=BenchReport.model_validate_json(bench.stdout),
         bench_text=bench.stdout,
@@ -205,13 +205,9 @@ def test_infinite_loop_is_stopped_at_the_timeout(course: Course) -> None:
 
 
 def test_no_process_of_the_spawner_survives(course: Course) -> None:
-    # The pid file holds the processes of the last run (verify's); each run killed its own before ending.
-    pids = [int(p) for p in course.pids.read_text(encoding="utf-8").split()]
-    assert len(pids) == 3
-    for pid in pids:
-        alive = psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-        assert not alive, f"process {pid} of the spawner survived the run"
-    assert not [p for p in _harness_children(course.root) if p in pids]
+    # Its three sleepers carry the token on their command line; each run killed its own before ending.
+    assert course.verified("spawner").status == "ok"
+    assert _harness_children(course.token) == []
 
 
 def test_no_harness_process_outlives_its_run(course: Course) -> None:
@@ -234,7 +230,7 @@ def test_output_flood_is_capped(course: Course) -> None:
 
 
 def test_no_secret_reaches_the_child_or_any_report(course: Course) -> None:
-    if not network_isolation():
+    if not (find_sandbox().protected or network_isolation()):
         # Without a user namespace the child may read its parent's /proc/PID/environ (same user):
         # the scrubbed environment then only protects what the child inherits. See docs/security.md.
         reports = [course.direct["secrets"].model_dump_json()]
@@ -261,13 +257,14 @@ def test_writes_outside_the_folder_cannot_forge_a_result(course: Course) -> None
     assert MARKER not in course.verify_json
     assert MARKER not in course.markdown
     assert VerifyReport.model_validate_json(course.verify_json).verdict == "fail"
-    # What is NOT prevented: the file it wrote in its own folder, and the course config it appended to
-    # on disk (verify reads its config from the base revision, never from the working tree).
-    assert (course.root / "submissions" / "writer" / "result.json").read_text(encoding="utf-8") == MARKER
+    # In the sandbox nothing was written at all: its own folder is read-only, the course invisible.
+    if find_sandbox().protected:
+        assert not (course.root / "submissions" / "writer" / "result.json").exists()
+        assert MARKER not in (course.root / "validator.toml").read_text(encoding="utf-8")
 
 
 def test_network_is_blocked(course: Course) -> None:
-    if not network_isolation():
+    if not (find_sandbox().protected or network_isolation()):
         pytest.skip("`unshare -rn` is not allowed on this machine: the child has the host's network")
     assert course.connections == 0
     for result in (course.direct["network"], course.benched("network")):
@@ -287,7 +284,8 @@ def test_clock_rebinding_in_the_time_module_does_not_fool_the_harness(course: Co
         assert result.cpu_speed.value >= 95
 
 
-def test_clock_tampering_inside_the_harness_is_an_error(course: Course) -> None:
+def test_clock_tampering_inside_the_harness_changes_nothing(course: Course) -> None:
+    # The child holds no clock that counts: the parent times each call around the exchange.
     for result in (course.direct["clock-harness"], course.benched("clock-harness")):
-        assert "may have tampered with the clock" in (result.error or "")
-    assert course.verified("clock-harness").status == "error"
+        assert result.cpu_speed is not None
+        assert result.cpu_speed.value >= 95

@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 
-from bench.child import ChildSpec, run_child
+from bench.child import serve
 from bench.manifest import Manifest
-from bench.runner import Channel, _measured, run_submission
+from bench.runner import Measured, _result, run_submission
 from bench.trackers.environment import collect_environment
+from bench.trackers.files import OpenedFiles
+from bench.trackers.latency import Call
 from bench.trackers.memory import GpuMemory, TreeMemory
 from validator.config import BenchConfig
 
@@ -74,7 +76,21 @@ def test_environment_names_the_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
     assert collect_environment("cpu").gpu is None
 
 
-def test_child_synchronizes_around_timed_calls_and_reads_peak_vram(
+class ScriptedChannel:
+    """The parent's requests, in order; what the child sends back."""
+
+    def __init__(self, requests: list[dict[str, Any]]):
+        self.requests = list(requests)
+        self.sent: list[dict[str, Any]] = []
+
+    def receive(self) -> dict[str, Any]:
+        return self.requests.pop(0)
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.sent.append(message)
+
+
+def test_child_synchronizes_around_calls_and_reads_peak_vram(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import torch
@@ -86,6 +102,7 @@ def test_child_synchronizes_around_timed_calls_and_reads_peak_vram(
     monkeypatch.setattr(torch.cuda, "max_memory_allocated", lambda *a: 123 * MB)
     monkeypatch.setattr(sys, "path", list(sys.path))
     monkeypatch.setitem(sys.modules, "submission_entry", None)
+    monkeypatch.chdir(tmp_path)
     threads = torch.get_num_threads()
     (tmp_path / "sub.py").write_text(
         "import torch\n"
@@ -94,63 +111,75 @@ def test_child_synchronizes_around_timed_calls_and_reads_peak_vram(
         "        self.device = device\n"
         "        self.layer = torch.nn.Linear(4, 4)\n"
         "    def predict(self, inputs):\n"
+        "        self.layer(torch.ones(1, 4))\n"
         "        return [self.device for _ in inputs]\n",
         encoding="utf-8",
     )
-    spec = ChildSpec(
-        folder=str(tmp_path),
-        entry_file="sub.py",
-        entry_class="S",
-        device="cuda",
-        task="generic",
-        inputs=[1, 2, 3],
-        batch_size=1,
-        warmup=1,
-        repeats=2,
-        threads=1,
+    start = {
+        "op": "start",
+        "folder": str(tmp_path),
+        "entry_file": "sub.py",
+        "entry_class": "S",
+        "device": "cuda",
+        "threads": 1,
+        "weights_declared": False,
+    }
+    channel = ScriptedChannel(
+        [
+            start,
+            {"op": "count_weights", "on": True},
+            {"op": "call", "id": "a", "inputs": [1]},
+            {"op": "count_weights", "on": False},
+            {"op": "settle"},
+            *({"op": "call", "id": str(n), "inputs": [n, n]} for n in range(3)),
+            {"op": "finish"},
+        ]
     )
-    sent: list[dict[str, Any]] = []
     try:
-        run_child(spec, sent.append)
+        serve(channel)  # type: ignore[arg-type]
     finally:
         torch.set_num_threads(threads)
-    result = sent[-1]
-    assert result["event"] == "result"
-    assert result["outputs"] == ["cuda", "cuda", "cuda"]
+        import gc
+
+        gc.unfreeze()
+    events = [m["event"] for m in channel.sent]
+    assert events == ["phase", "phase", "ready", "counting", "output", "counting", "settled"] + [
+        "output"
+    ] * 3 + ["result"]
+    assert channel.sent[7] == {"event": "output", "id": "0", "outputs": ["cuda", "cuda"]}
+    result = channel.sent[-1]
     assert result["cuda_max_allocated"] == 123 * MB
-    assert result["weights_bytes"] == (16 + 4) * 4
+    assert result["weights_bytes"] == (16 + 4) * 4  # the layer the forward pass used
     assert calls[0] == "reset"
-    # One sync after the warm-up, then one before and one after each of the 6 timed calls.
-    assert calls.count("sync") == 1 + 2 * 6
+    # One sync after load, then one after each of the 4 calls, before its reply.
+    assert calls.count("sync") == 1 + 4
 
 
 def test_cuda_result_fills_gpu_speed_and_vram(make_team: MakeTeam) -> None:
     manifest = make_team("", inputs=[1, 2])
     run = manifest.runs[0]
-    channel = Channel()
-    channel.events = [(1.0, {"event": "timed", "edge": "start"}), (1.05, {"event": "timed", "edge": "end"})]
-    result = {
-        "calls": [[1, 0.02, 0], [1, 0.02, 0]],
-        "outputs": [1, 2],
-        "baseline_rss": 300 * MB,
-        "max_rss": 400 * MB,
-        "cuda_max_allocated": 700 * MB,
-    }
+    measured = Measured(
+        outputs=[1, 2],
+        calls=[Call(1, 0.02), Call(1, 0.02)],
+        ready={"baseline_rss": 300 * MB, "threads": 1},
+        final={"max_rss": 400 * MB, "cuda_max_allocated": 700 * MB},
+        passes=1,
+    )
     gpu = GpuMemory(FakeNvml([]), peak_bytes=900 * MB)
     tree = TreeMemory(root=1, peak_bytes=410 * MB)
-    measured = _measured(run, result, channel, "cuda", [1, 2], [None, None], None, tree, gpu, {})
-    assert measured.status == "ok", measured.error
-    assert measured.gpu_speed is not None
-    assert measured.gpu_speed.value == pytest.approx(20.0)
-    assert measured.cpu_speed is None
-    assert measured.vram is not None
-    assert measured.vram.value == 900  # the driver's view includes the CUDA context
-    assert measured.vram_allocated is not None
-    assert measured.vram_allocated.value == 700
-    assert measured.ram is not None
-    assert measured.ram.value == 410
-    assert measured.ram_over_baseline is not None
-    assert measured.ram_over_baseline.value == 110
+    result = _result(run, measured, "cuda", [None, None], None, OpenedFiles(), tree, gpu, {})
+    assert result.status == "ok", result.error
+    assert result.gpu_speed is not None
+    assert result.gpu_speed.value == pytest.approx(20.0)
+    assert result.cpu_speed is None
+    assert result.vram is not None
+    assert result.vram.value == 900  # the driver's view includes the CUDA context
+    assert result.vram_allocated is not None
+    assert result.vram_allocated.value == 700
+    assert result.ram is not None
+    assert result.ram.value == 410
+    assert result.ram_over_baseline is not None
+    assert result.ram_over_baseline.value == 110
 
 
 def test_cuda_without_a_gpu_is_a_clear_error(make_team: MakeTeam, quick: BenchConfig) -> None:

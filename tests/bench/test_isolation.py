@@ -1,4 +1,4 @@
-"""Isolation facts, from real child processes: secrets, process trees, output floods, network."""
+"""Isolation facts, from real child processes: the environment, process trees, output floods, network."""
 
 from __future__ import annotations
 
@@ -12,55 +12,61 @@ import psutil
 import pytest
 
 from bench.manifest import Manifest
-from bench.runner import network_isolation, run_submission, scrubbed_environment
+from bench.runner import network_isolation, run_submission
+from bench.sandbox import child_environment, find_sandbox
 from validator.config import BenchConfig
 
 MakeTeam = Callable[..., Manifest]
 
+ENV_PRINTER = """
+import json, os
+class S:
+    def load(self, device):
+        print("ENV " + json.dumps(dict(os.environ)))
+    def predict(self, inputs):
+        return inputs
+"""
 
-def test_secrets_are_scrubbed_and_the_child_is_offline(
-    make_team: MakeTeam, quick: BenchConfig, monkeypatch: pytest.MonkeyPatch
+
+def _env(log: str | None) -> dict[str, str]:
+    seen: dict[str, str] = json.loads((log or "").split("ENV ", 1)[1].splitlines()[0])
+    return seen
+
+
+@pytest.mark.parametrize("sandbox", ["auto", "none"])
+def test_the_child_environment_is_an_allow_list(
+    make_team: MakeTeam, quick: BenchConfig, monkeypatch: pytest.MonkeyPatch, sandbox: str
 ) -> None:
     for name in ("GITHUB_TOKEN", "HF_TOKEN", "AWS_SECRET_ACCESS_KEY", "DB_PASSWORD", "OPENAI_API_KEY"):
         monkeypatch.setenv(name, "hunter2")
-    monkeypatch.setenv("HARMLESS_SETTING", "kept")
-    code = """
-    import json, os
-    class S:
-        def load(self, device):
-            with open("seen.json", "w") as out:
-                json.dump(dict(os.environ), out)
-        def predict(self, inputs):
-            return inputs
-    """
-    manifest = make_team(code)
-    result = run_submission(manifest, manifest.runs[0], device="cpu", config=quick)
+    monkeypatch.setenv("HARMLESS_SETTING", "dropped too")
+    monkeypatch.setenv("COURSE_SETTING", "passed")
+    monkeypatch.setenv("TZ", "Europe/Moscow")
+    manifest = make_team(ENV_PRINTER)
+    config = quick.model_copy(update={"sandbox": sandbox, "pass_env": ["COURSE_SETTING"]})
+    result = run_submission(manifest, manifest.runs[0], device="cpu", config=config)
     assert result.status == "ok", result.error
-    seen = json.loads((manifest.folder / "seen.json").read_text(encoding="utf-8"))
+    seen = _env(result.log_tail)
     assert "hunter2" not in seen.values()
-    assert seen["HARMLESS_SETTING"] == "kept"
+    assert "HARMLESS_SETTING" not in seen
+    assert seen["COURSE_SETTING"] == "passed"
+    assert seen["TZ"] == "Europe/Moscow"
     assert seen["HF_HUB_OFFLINE"] == "1"
     assert seen["TRANSFORMERS_OFFLINE"] == "1"
     assert seen["OMP_NUM_THREADS"] == "1"
-    assert "hunter2" not in result.model_dump_json()
+    assert result.sandbox == ("none" if sandbox == "none" else find_sandbox().kind)
 
 
-def test_scrubbed_environment_patterns() -> None:
-    env = scrubbed_environment(
-        {
-            "GITHUB_TOKEN": "1",
-            "github_token": "1",
-            "MY_SECRET_THING": "1",
-            "SSH_KEY": "1",
-            "PGPASSWORD": "1",
-            "PATH": "/bin",
-            "KEYBOARD": "us",
-        }
+def test_child_environment_copies_only_allowed_names() -> None:
+    env = child_environment(
+        {"GITHUB_TOKEN": "1", "TOKEN": "1", "DATABASE_URL": "1", "SSH_AUTH_SOCK": "1", "LANG": "ru_RU.UTF-8"},
+        extra_names=["EXTRA"],
+        threads=3,
     )
-    assert {k for k in env if not k.endswith("OFFLINE") and not k.startswith("PYTHON")} == {
-        "PATH",
-        "KEYBOARD",
-    }
+    assert not {"GITHUB_TOKEN", "TOKEN", "DATABASE_URL", "SSH_AUTH_SOCK"} & set(env)
+    assert env["LANG"] == "ru_RU.UTF-8"
+    assert env["OMP_NUM_THREADS"] == "3"
+    assert env["HOME"] == env["TMPDIR"] == "/tmp"
 
 
 def _alive(pid: int) -> bool:
@@ -70,38 +76,50 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _marked(token: str) -> list[int]:
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        try:
+            if token in " ".join(process.info["cmdline"] or []) and _alive(process.pid):
+                found.append(process.pid)
+        except psutil.Error:
+            continue
+    return found
+
+
+@pytest.mark.parametrize("sandbox", ["auto", "none"])
 @pytest.mark.parametrize("finish", ["return", "hang"])
-def test_every_process_of_the_run_is_killed(make_team: MakeTeam, quick: BenchConfig, finish: str) -> None:
+def test_every_process_of_the_run_is_killed(
+    make_team: MakeTeam, quick: BenchConfig, finish: str, sandbox: str, tmp_path: object
+) -> None:
+    token = f"sleeper-{id(tmp_path)}-{finish}-{sandbox}"
     code = f"""
     import os, subprocess, sys, time
+    SLEEP = [sys.executable, "-c", "import time; time.sleep(120)", {token!r}]
     class S:
         def load(self, device):
-            sleeper = [sys.executable, "-c", "import time; time.sleep(120)"]
-            pids = [subprocess.Popen(sleeper, start_new_session=True).pid, subprocess.Popen(sleeper).pid]
+            subprocess.Popen(SLEEP, start_new_session=True)
+            subprocess.Popen(SLEEP)
             # A double fork: the grandchild is orphaned at once, in its own session.
-            daemon = subprocess.Popen([sys.executable, "-c",
-                "import subprocess, sys; p = subprocess.Popen([sys.executable, '-c', "
-                "'import time; time.sleep(120)'], start_new_session=True, stdout=subprocess.DEVNULL); "
-                "print(p.pid)"],
-                stdout=subprocess.PIPE)
-            pids.append(int(daemon.communicate()[0]))
-            with open("pids.txt", "w") as out:
-                out.write(" ".join(map(str, pids)))
+            subprocess.Popen([sys.executable, "-c",
+                "import subprocess, sys; subprocess.Popen(sys.argv[1:], start_new_session=True)", *SLEEP]
+            ).wait()
+            time.sleep(0.5)
+            print("spawned")
             if {finish!r} == "hang":
                 time.sleep(120)
         def predict(self, inputs):
             return inputs
     """
     manifest = make_team(code)
-    config = quick.model_copy(update={"timeout_s": 8})
+    config = quick.model_copy(update={"timeout_s": 8, "sandbox": sandbox})
     result = run_submission(manifest, manifest.runs[0], device="cpu", config=config)
     assert result.status == ("ok" if finish == "return" else "timeout"), result.error
-    pids = [int(p) for p in (manifest.folder / "pids.txt").read_text().split()]
-    assert len(pids) == 3
+    assert "spawned" in (result.log_tail or "")
     deadline = time.monotonic() + 3
-    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+    while _marked(token) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not [pid for pid in pids if _alive(pid)]
+    assert _marked(token) == []
 
 
 def test_output_flood_is_capped(make_team: MakeTeam, quick: BenchConfig) -> None:
@@ -127,44 +145,48 @@ def test_output_flood_is_capped(make_team: MakeTeam, quick: BenchConfig) -> None
     assert len(result.model_dump_json()) < 20_000
 
 
-@pytest.mark.skipif(not network_isolation(), reason="this machine does not allow `unshare -rn`")
-def test_network_is_blocked_where_unshare_works(make_team: MakeTeam, quick: BenchConfig) -> None:
+NETWORK = """
+import socket
+class S:
+    def load(self, device):
+        try:
+            socket.create_connection(("127.0.0.1", {port}), timeout=2).close()
+            print("NET connected")
+        except OSError as exc:
+            print("NET blocked: " + type(exc).__name__)
+    def predict(self, inputs):
+        return inputs
+"""
+
+
+@pytest.mark.parametrize("sandbox", ["auto", "none"])
+def test_network_is_blocked(make_team: MakeTeam, quick: BenchConfig, sandbox: str) -> None:
+    if not (find_sandbox(sandbox).protected or network_isolation()):
+        pytest.skip("neither bubblewrap nor `unshare -rn` works on this machine")
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen()
-    port = server.getsockname()[1]
-    code = f"""
-    import socket
-    class S:
-        def load(self, device):
-            try:
-                socket.create_connection(("127.0.0.1", {port}), timeout=2).close()
-                outcome = "connected"
-            except OSError as exc:
-                outcome = "blocked: " + type(exc).__name__
-            open("net.txt", "w").write(outcome)
-        def predict(self, inputs):
-            return inputs
-    """
-    manifest = make_team(code)
+    manifest = make_team(NETWORK.format(port=server.getsockname()[1]))
     try:
-        result = run_submission(manifest, manifest.runs[0], device="cpu", config=quick)
+        config = quick.model_copy(update={"sandbox": sandbox})
+        result = run_submission(manifest, manifest.runs[0], device="cpu", config=config)
     finally:
         server.close()
     assert result.status == "ok", result.error
     assert result.network_isolated is True
-    assert (manifest.folder / "net.txt").read_text().startswith("blocked")
+    assert "NET blocked" in (result.log_tail or "")
 
 
-def test_without_isolation_the_report_says_so(make_team: MakeTeam, quick: BenchConfig) -> None:
+def test_an_unprotected_run_without_isolation_says_so(make_team: MakeTeam, quick: BenchConfig) -> None:
     # The submission records the process it ran in: without a network namespace it is still a child.
     manifest = make_team(
         "import os\n"
         "class S:\n    def load(self, d):\n        open('pid.txt', 'w').write(str(os.getpid()))\n"
         "    def predict(self, x):\n        return x\n"
     )
-    config = quick.model_copy(update={"isolate_network": False})
+    config = quick.model_copy(update={"isolate_network": False, "sandbox": "none"})
     result = run_submission(manifest, manifest.runs[0], device="cpu", config=config)
     assert result.status == "ok", result.error
     assert result.network_isolated is False
+    assert result.sandbox == "none"
     assert int((manifest.folder / "pid.txt").read_text()) != os.getpid()

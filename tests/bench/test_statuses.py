@@ -149,22 +149,24 @@ def test_missing_class_and_missing_data(make_team: MakeTeam, quick: BenchConfig)
     assert result.error == "data file 'data/eval.jsonl' does not exist"
 
 
-def test_clock_tampering_is_detected(make_team: MakeTeam, quick: BenchConfig) -> None:
+def test_the_childs_clocks_do_not_count(make_team: MakeTeam, quick: BenchConfig) -> None:
     code = """
     import sys, time
     class S:
         def load(self, device):
             real = time.perf_counter
             harness = sys.modules["__main__"]
-            harness._clock = lambda: real() / 4  # every call looks four times faster
+            harness._clock = lambda: real() / 4  # every call would look four times faster
+            time.perf_counter = harness._clock
         def predict(self, inputs):
             time.sleep(0.05)
             return inputs
     """
     manifest = make_team(code)
     result = run_submission(manifest, manifest.runs[0], device="cpu", config=quick)
-    assert result.status == "error"
-    assert "disagree with the harness's clock" in (result.error or "")
+    assert result.status == "ok", result.error
+    assert result.cpu_speed is not None
+    assert result.cpu_speed.value >= 45  # the parent's clock: the 50 ms are there
 
 
 def test_one_failing_run_does_not_stop_the_others(make_team: MakeTeam, quick: BenchConfig) -> None:

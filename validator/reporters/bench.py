@@ -21,6 +21,8 @@ _WORDS = {
         "timeout": "timeout",
         "oom": "out of memory",
         "error": "error",
+        "unprotected": "UNPROTECTED: run without the sandbox",
+        "notes": "note",
     },
     "ru": {
         "speed": "скорость",
@@ -32,6 +34,8 @@ _WORDS = {
         "timeout": "превышено время",
         "oom": "не хватило памяти",
         "error": "ошибка",
+        "unprotected": "БЕЗ ЗАЩИТЫ: запуск без песочницы",
+        "notes": "заметка",
     },
 }
 
@@ -77,6 +81,9 @@ def text_bench(report: BenchReport, language: str = "en") -> str:
             f"[{SAMPLE.count(run.samples, language)} x {REPEAT.count(run.repeats, language)}, {threads}]"
         )
         lines.append(f"{head}: " + " ".join(parts))
+        lines.extend(f"    {words['notes']}: {note}" for note in run.notes or [])
+        if run.sandbox == "none":
+            lines.append(f"    {words['unprotected']}")
     env = report.environment
     lines.append(
         f"{words['environment']}: {env.cpu}, {CORE.count(env.cores or 0, language)}, "
