@@ -75,10 +75,6 @@ def diff_rows(base_table: Table | None, head_table: Table | None) -> TableDiff:
     )
 
 
-def comparison_tables(report: CheckReport) -> list[Table]:
-    return [table for table in report.tables if table.kind == "comparison"]
-
-
 def pair_tables(base: Sequence[Table], head: Sequence[Table]) -> list[tuple[Table | None, Table | None]]:
     """Each head comparison table with the base table it continues, in head order, then the removed ones.
 
@@ -105,7 +101,7 @@ def pair_tables(base: Sequence[Table], head: Sequence[Table]) -> list[tuple[Tabl
 
 def diff_tables(base: CheckReport, head: CheckReport) -> TableDiff:
     """The diff of the first comparison table (the course's), as `diff_markdown` pairs it."""
-    diffs = [diff_rows(b, h) for b, h in pair_tables(comparison_tables(base), comparison_tables(head))]
+    diffs = [diff_rows(b, h) for b, h in pair_tables(base.comparisons, head.comparisons)]
     return diffs[0] if diffs else TableDiff(base_table=None, head_table=None)
 
 
@@ -126,7 +122,7 @@ def new_problems(base: CheckReport | None, head: CheckReport, diff: MarkdownDiff
         row.line for table in diff.tables if table.head_table for row in table.head_table.rows
     } - touched
     before = Counter(_signature(p) for p in base.problems) if base is not None else Counter()
-    had_table = base is not None and bool(comparison_tables(base))
+    had_table = base is not None and bool(base.comparisons)
     kept: list[Problem] = []
     for problem in head.problems:
         if problem.line in touched:
@@ -147,15 +143,15 @@ def diff_markdown(
     if base == head:
         lines = decode(head).lines if head is not None else None
         report = check_bytes(head, path, config) if head is not None else None
-        tables = comparison_tables(report) if report is not None else []
+        tables = report.comparisons if report is not None else []
         return MarkdownDiff(
             path=path, base_lines=lines, head_lines=lines, tables=[diff_rows(t, t) for t in tables]
         ), []
     base_report = check_bytes(base, path, config) if base is not None else None
     head_report = check_bytes(head or b"", path, config)
     pairs = pair_tables(
-        comparison_tables(base_report) if base_report else [],
-        comparison_tables(head_report) if head is not None else [],
+        base_report.comparisons if base_report else [],
+        head_report.comparisons if head is not None else [],
     )
     diff = MarkdownDiff(
         path=path,
