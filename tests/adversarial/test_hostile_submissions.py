@@ -117,7 +117,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
         for hostile in HOSTILE:
             manifest = load_manifest(root / "submissions" / hostile.name)
             direct[hostile.name] = run_submission(manifest, manifest.runs[0], device="cpu", config=QUICK)
-            survivors[f"direct:{hostile.name}"] = _harness_children(root)
+            survivors[f"direct:{hostile.name}"] = _harness_children()
             # This process was the run's subreaper: its orphans must be reaped, not left as zombies.
             survivors[f"zombies:{hostile.name}"] = [
                 c.pid for c in psutil.Process().children() if c.status() == psutil.STATUS_ZOMBIE
@@ -126,7 +126,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
     repo.git("checkout", "-q", "--", ".")  # undo what the writer changed in the working tree
     bench = _cli("bench", str(root / "submissions"), "--format", "json", cwd=root)
     connections += _connections(server)
-    survivors["bench"] = _harness_children(root)
+    survivors["bench"] = _harness_children()
     repo.git("checkout", "-q", "--", ".")  # undo what the writer changed in the working tree
     verify = _cli(
         "verify",
@@ -135,7 +135,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
         cwd=root,
     )
     connections += _connections(server)
-    survivors["verify"] = _harness_children(root)
+    survivors["verify"] = _harness_children()
     assert bench.stdout.startswith("{"), bench.stderr[-2000:]
     assert verify.stdout.startswith("{"), verify.stderr[-2000:]
     yield Course(
