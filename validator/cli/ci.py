@@ -34,6 +34,14 @@ _VERDICT_BY_EXIT = {0: "pass", 1: "fail"}
 #: A submission folder name we are willing to put in a job name, an artifact name and a command line.
 _TEAM = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 
+NO_PLAN = define(
+    "ci-no-plan",
+    "error",
+    "the changed submissions could not be listed, so nothing was verified: see the log of the job "
+    "`check, diff and plan`",
+    "не удалось перечислить изменённые посылки, поэтому ничего не проверено: см. лог задания "
+    "`check, diff and plan`",
+)
 NO_REPORT = define(
     "ci-no-report",
     "error",
@@ -157,10 +165,12 @@ def join_reports(
 
     absent = [NO_REPORT.at(None, team=f"`{team}`" if team else "the pull request") for team in missing or []]
     if not reports and not absent:
-        raise ValueError("no reports to join")
+        # No plan and no report: the pull request still gets a report, saying what went wrong.
+        absent = [NO_PLAN.at(None)]
     first = reports[0] if reports else VerifyReport(verdict="fail", environment=Environment())
     return VerifyReport(
         verdict="fail" if absent or any(r.verdict == "fail" for r in reports) else "pass",
+        language=next((r.language for r in reports if r.language), None),
         base=event.base_sha,
         head=event.head_sha,
         pr=event.number,
@@ -315,7 +325,8 @@ def ci(
             "--base": event.base_sha,
             "--head": event.head_sha,
             "--title": event.title,
-            "--readme": readme,
+            # diff takes the README as a path inside the repository, a string (not a local file).
+            "--readme": str(readme),
             "--format": "github",
             **common,
         }
@@ -384,22 +395,28 @@ def _expected_teams(teams: str | None) -> list[str] | None:
 
 
 def _join(reports: Path | None, teams: str | None, out: Path, event: PullRequestEvent) -> tuple[int, str]:
-    """Read `DIR/report-<team>/report.json` (download-artifact's layout) for each team, or every one found."""
+    """Read each team's report from the downloaded artifacts, in any layout download-artifact v4 uses.
+
+    Several artifacts are extracted into `DIR/report-<team>/`; some releases extract a pattern that
+    matches a single artifact straight into `DIR`, which then holds one team's `report.json`. A team
+    without a report is a failure of the join, and so is a plan that listed nothing (`--teams` empty).
+    """
     from validator.cli.comment import CannotReadReport, load_report
 
     if reports is None:
         fail("--mode join needs --reports DIR")
         raise AssertionError("unreachable")
     expected = _expected_teams(teams)
+    flat = reports / "report.json"
     if expected is None:
-        paths = sorted(reports.glob("*/report.json"))
+        paths = sorted(reports.glob("*/report.json")) or ([flat] if flat.is_file() else [])
         missing: list[str] = []
     else:
         candidates = [(team, reports / artifact_name(team) / "report.json") for team in expected]
+        if len(candidates) == 1 and not candidates[0][1].is_file() and flat.is_file():
+            candidates = [(candidates[0][0], flat)]
         paths = [path for _, path in candidates if path.is_file()]
         missing = [team for team, path in candidates if not path.is_file()]
-    if not paths and not missing:
-        fail(f"{reports}: no report.json in it (did every matrix job upload one?)")
     loaded = []
     for path in paths:
         try:

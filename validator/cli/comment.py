@@ -71,8 +71,15 @@ def _check_identity(report: VerifyReport, pr: int, head_sha: str | None) -> None
     "--report",
     "report_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="report.json written by `validator verify`.",
+    default=None,
+    help="report.json written by `validator verify` (or give --missing-report).",
+)
+@click.option(
+    "--missing-report",
+    "missing_run",
+    default=None,
+    metavar="RUN_URL",
+    help="The run at RUN_URL left no report: say so on the pull request (needs --pr and --head-sha).",
 )
 @click.option(
     "--head-sha",
@@ -97,7 +104,8 @@ def _check_identity(report: VerifyReport, pr: int, head_sha: str | None) -> None
 def comment(
     repo: str,
     pr: int | None,
-    report_path: Path,
+    report_path: Path | None,
+    missing_run: str | None,
     head_sha: str | None,
     head_sha_file: Path | None,
     author: str | None,
@@ -110,9 +118,6 @@ def comment(
     The token comes from GITHUB_TOKEN and the API from GITHUB_API_URL. When the token may not comment
     (a fork's pull request) the report goes to the job summary instead, and the command still exits 0.
     """
-    from validator.github import CannotPostComment, client, publish
-    from validator.summary import echo_untrusted
-
     if not _REPO.match(repo):
         fail(f"--repo must be OWNER/NAME, not {repo!r}")
     if head_sha_file is not None:
@@ -122,10 +127,33 @@ def comment(
     if head_sha is not None and not _SHA.match(head_sha):
         fail("--head-sha must be a full 40-character commit SHA")
     config = settings(Path.cwd(), config_path)
-    try:
-        report = load_report(report_path)
-    except CannotReadReport as exc:
-        fail(str(exc))
+    if (report_path is None) == (missing_run is None):
+        fail("give --report FILE, or --missing-report RUN_URL when the run left none")
+    if missing_run is not None:
+        if not _RUN_URL.match(missing_run):
+            fail(f"--missing-report must be a run's URL (…/OWNER/REPO/actions/runs/ID), not {missing_run!r}")
+        if pr is None or head_sha is None:
+            fail("--missing-report needs --pr and --head-sha (the pull request is proven by its head)")
+            return
+        report = None
+    else:
+        assert report_path is not None
+        try:
+            report = load_report(report_path)
+        except CannotReadReport as exc:
+            fail(str(exc))
+            return
+    if report is None:
+        assert pr is not None
+        _post(
+            repo,
+            pr,
+            missing_report_body(missing_run or ""),
+            "cpu",
+            author or config.github.comment_author,
+            head_sha,
+            summary_only,
+        )
         return
     if pr is None:
         if report.pr is None or head_sha is None:
@@ -142,8 +170,57 @@ def comment(
     except ImportError:
         fail("this installation has no Markdown report renderer (validator.report)")
         return
-    render: Callable[[VerifyReport, str], str] = renderer.render_markdown
-    body = render(report, language or config.language)
+    render: Callable[..., str] = renderer.render_markdown
+    lang = language or report.language or config.language
+    # Two sections share the comment: each is kept well under half of GitHub's limit.
+    body = with_provenance(render(report, lang, limit=SECTION_CHARS), report, lang)
+    section = "cuda" if report.device == "cuda" else "cpu"
+    _post(repo, pr, body, section, author or config.github.comment_author, head_sha, summary_only)
+
+
+#: The longest a section of the comment may be (two of them, under GitHub's 65,536 characters).
+SECTION_CHARS = 30_000
+_PROVENANCE = {
+    "en": "{device} re-run of commit `{sha}`, reported {when} UTC",
+    "ru": "Перезапуск на {device} для коммита `{sha}`, отчёт от {when} UTC",
+}
+_MISSING = (
+    "## ❌ Benchmark verification: no report\n\n"
+    "The validation run finished without a report, so nothing can be shown here: see its log, {url}\n\n"
+    "Проверка завершилась без отчёта, показать нечего: см. её лог, {url}\n"
+)
+
+
+def with_provenance(body: str, report: VerifyReport, language: str) -> str:
+    """The section says on what, for which commit and when it ran, under its heading."""
+    from datetime import UTC, datetime
+
+    template = _PROVENANCE.get(language, _PROVENANCE["en"])
+    line = template.format(
+        device="GPU" if report.device == "cuda" else "CPU",
+        sha=(report.head or "?")[:12],
+        when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
+    )
+    heading, _, rest = body.partition("\n")
+    return f"{heading}\n\n_{line}_\n{rest}"
+
+
+#: A run's page, as the workflow builds it from GitHub's own values; nothing else goes in the comment.
+_RUN_URL = re.compile(
+    r"^https?://[A-Za-z0-9.-]+(:[0-9]+)?/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/actions/runs/[0-9]+$"
+)
+
+
+def missing_report_body(run_url: str) -> str:
+    return _MISSING.format(url=run_url)
+
+
+def _post(
+    repo: str, pr: int, body: str, section: str, author: str, head_sha: str | None, summary_only: bool
+) -> None:
+    from validator.github import CannotPostComment, client, publish
+    from validator.summary import echo_untrusted
+
     try:
         github = None if summary_only else client()
     except CannotPostComment as exc:
@@ -153,10 +230,11 @@ def comment(
         repo,
         pr,
         body,
-        author=author or config.github.comment_author,
+        author=author,
         head_sha=head_sha,
         summary_only=summary_only,
         github=github,
+        section=section,
     )
     if outcome.posted is not None:
         verb = "created" if outcome.posted.created else "updated"

@@ -96,6 +96,7 @@ def verify(
                 device=device,  # type: ignore[arg-type]
                 config=config,
                 readme=str(readme) if readme else None,
+                team=team,
                 progress=progress,
             )
         else:
@@ -106,6 +107,8 @@ def verify(
     except (CannotReadRevision, WorkTreeIsNotAtHead) as exc:
         fail(str(exc))
         return
+    # The comment job has no checkout of the course: the report says which language to speak.
+    report = report.model_copy(update={"language": lang})
     body = render_markdown(report, lang)
     try:
         if out is not None:
