@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import fnmatch
 import glob
-import json
 import os
 import shutil
 import subprocess
@@ -161,7 +160,10 @@ def upload() -> None:
     files, root = _search(lines, _env("INPUT_INCLUDE_HIDDEN_FILES", "false") == "true")
     if not files or root is None:
         mode = _env("INPUT_IF_NO_FILES_FOUND", "warn")
-        message = f"No files were found with the provided path: {chr(10).join(lines)}. No artifacts will be uploaded."
+        message = (
+            f"No files were found with the provided path: {chr(10).join(lines)}. "
+            "No artifacts will be uploaded."
+        )
         if mode == "error":
             _fail(message)
         print(("::warning::" if mode == "warn" else "") + message)
@@ -223,9 +225,8 @@ def download() -> None:
         )
         for artifact in chosen:
             _copy_tree(run / artifact, path if flat else path / artifact)
-        print(
-            f"stand-in download-artifact: {chosen} from run {run_id} into {path} ({'flat' if flat else 'nested'})"
-        )
+        layout = "flat" if flat else "nested"
+        print(f"stand-in download-artifact: {chosen} from run {run_id} into {path} ({layout})")
     _output("download-path", str(path))
 
 
