@@ -23,7 +23,8 @@ def action_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def github() -> Iterator[FakeGitHub]:
-    fake = FakeGitHub(REPO, tokens={COMMENT_TOKEN: (BOT, True), READ_TOKEN: (BOT, False)})
+    tokens = {COMMENT_TOKEN: (BOT, True), READ_TOKEN: (BOT, False), "ghs_e2e_target_token": (BOT, True)}
+    fake = FakeGitHub(REPO, tokens=tokens)
     with GitHubServer(fake) as served:
         yield served
 

@@ -243,6 +243,8 @@ class Job:
     started: float | None = None
     finished: float | None = None
     output: list[str] = field(default_factory=list)
+    #: Workflow commands the runner obeyed: (step, command, properties such as file/line/col/title).
+    annotations: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
 
     @property
     def wall_s(self) -> float:
@@ -290,12 +292,16 @@ def parse_log(lines: list[str]) -> dict[str, Job]:
         if not name:
             continue
         short = name.split("/", 1)[1].strip()
+        if entry.get("matrix"):
+            short = re.sub(r"-\d+$", "", short)  # act numbers the jobs of a matrix
         job = jobs.setdefault(short, Job(short))
         moment = _timestamp(entry["time"])
         job.started = moment if job.started is None else min(job.started, moment)
         job.finished = moment if job.finished is None else max(job.finished, moment)
         if entry.get("raw_output"):
             job.output.append(entry.get("msg", ""))
+        if entry.get("command") in ("error", "warning", "notice"):
+            job.annotations.append((entry.get("step", ""), entry["command"], entry.get("kvPairs") or {}))
         if "jobResult" in entry:
             job.result = entry["jobResult"]
     return jobs
