@@ -316,7 +316,8 @@ class Act:
     home: Path
     artifacts: Path
     api_url: str
-    venv: Path
+    #: VALIDATOR_VENV for the action (install.sh); None: the action installs itself, as on GitHub.
+    venv: Path | None
     next_run: int = 100
     runs: list[RunResult] = field(default_factory=list)
     #: STANDIN_SINGLE_MATCH: how download-artifact lays out a pattern matching one artifact.
@@ -340,6 +341,7 @@ class Act:
         *,
         secrets: dict[str, str] | None = None,
         variables: dict[str, str] | None = None,
+        job: str | None = None,
         timeout_s: float = 600,
     ) -> RunResult:
         self.next_run += 1
@@ -354,11 +356,12 @@ class Act:
             "STANDIN_PYTHON": sys.executable,
             "STANDIN_SCRIPT": str(STANDINS / "standin.py"),
             "STANDIN_SINGLE_MATCH": self.single_match,
-            # The runner's prepared environment (install.sh): this checkout's validator, installed.
-            "VALIDATOR_VENV": str(self.venv),
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
         }
+        if self.venv is not None:
+            # The runner's prepared environment (install.sh): this checkout's validator, installed.
+            env_pairs["VALIDATOR_VENV"] = str(self.venv)
         command = [
             act_binary(),
             event_name,
@@ -376,6 +379,7 @@ class Act:
             "--concurrent-jobs",
             "2",
             *self._mappings(),
+            *(["-j", job] if job else []),
         ]
         for key, value in env_pairs.items():
             command += ["--env", f"{key}={value}"]

@@ -8,13 +8,23 @@ the benchmarks are the example course's tiny models: nothing of ours is faked.
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import COMMENT_TOKEN, READ_TOKEN, make_act
 from tests.e2e.github_api import BOT, FakeGitHub
-from tests.e2e.harness import EXAMPLE, Act, Course, Job, RunResult, pull_request_event, workflow_run_event
+from tests.e2e.harness import (
+    EXAMPLE,
+    Act,
+    Course,
+    Job,
+    RunResult,
+    git,
+    pull_request_event,
+    workflow_run_event,
+)
 from validator.model import VerifyReport
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -313,3 +323,25 @@ def test_a_run_without_a_report_gets_a_comment_and_a_cancelled_one_none(act: Act
     )
     assert "post the report" not in cancelled.results() or cancelled.results()["post the report"] == "skipped"
     assert github.ours(14)[0]["edits"] == 0
+
+
+def test_the_action_installs_itself_on_a_runner_without_the_validator(
+    tmp_path: Path, action_dir: Path, github: FakeGitHub
+) -> None:
+    """This project's own self-test job (`uses: ./`), with the action's real install step."""
+    origin = tmp_path / "validator"
+    shutil.copytree(action_dir, origin)
+    git(origin, "init", "-q", "-b", "main")
+    git(origin, "remote", "add", "origin", "https://github.com/e2e/validator.git")
+    git(origin, "add", "-A")
+    git(origin, "commit", "-qm", "the validator")
+    act = make_act(tmp_path, Course(origin), action_dir, github)
+    act.venv = None
+    push = {
+        "ref": "refs/heads/main",
+        "after": git(origin, "rev-parse", "HEAD"),
+        "repository": {"full_name": "e2e/validator"},
+    }
+    run = act.run("push", "ci.yml", push, job="selftest")
+    assert run.results() == {"self-test of the action": "success"}, failing(run)
+    assert "prepared environment" not in run.output("self-test of the action")

@@ -504,3 +504,55 @@ def test_ci_check_runs_without_a_pull_request_event(
     assert result.exit_code == 1
     assert "title=cell-no-unit" in result.stdout
     assert _outputs(tmp_path / "output.txt")["verdict"] == "fail"
+
+
+def test_comment_says_when_a_run_left_no_report(github_env: FakeGitHub) -> None:
+    github_env.pulls[7] = HEAD
+    url = "https://github.com/course/hw/actions/runs/12345"
+    args = ["comment", "--repo", "course/hw", "--pr", "7", "--head-sha", HEAD, "--missing-report", url]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    (ours,) = github_env.comments[7]
+    assert ours["body"].startswith(f"{MARKER}\n<!-- validator:section cpu -->\n## ❌ Benchmark verification")
+    assert url in ours["body"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--missing-report", "javascript:alert(1)"], "must be a run's URL"),
+        (
+            ["--missing-report", "https://github.com/course/hw/actions/runs/1", "--report", "r.json"],
+            "give --report",
+        ),
+        ([], "give --report"),
+    ],
+)
+def test_comment_missing_report_usage(github_env: FakeGitHub, extra: list[str], message: str) -> None:
+    result = CliRunner().invoke(
+        main, ["comment", "--repo", "course/hw", "--pr", "7", "--head-sha", HEAD, *extra]
+    )
+    assert result.exit_code == 2
+    assert message in result.output
+    assert github_env.requests == []
+
+
+def test_comment_speaks_the_reports_language_and_keeps_the_gpu_section(
+    github_env: FakeGitHub, tmp_path: Path
+) -> None:
+    github_env.pulls[7] = HEAD
+    cpu = _report(tmp_path, pr=7, language="ru")
+    args = ["comment", "--repo", "course/hw", "--pr", "7", "--head-sha", HEAD]
+    assert CliRunner().invoke(main, [*args, "--report", str(cpu)]).exit_code == 0
+    gpu_path = tmp_path / "gpu.json"
+    gpu_path.write_text(
+        VerifyReport(verdict="pass", head=HEAD, pr=7, device="cuda", language="ru").model_dump_json()
+    )
+    assert CliRunner().invoke(main, [*args, "--report", str(gpu_path)]).exit_code == 0
+    assert CliRunner().invoke(main, [*args, "--report", str(cpu)]).exit_code == 0
+    (ours,) = github_env.comments[7]
+    body = ours["body"]
+    assert "Проверка замеров: не пройдена" in body
+    assert "Проверка замеров: пройдена" in body
+    assert body.index("section cpu") < body.index("section cuda")
+    assert f"Перезапуск на GPU для коммита `{HEAD[:12]}`" in body

@@ -160,7 +160,9 @@ def test_gpu_runs_exactly_the_labelled_commit_with_nothing_to_steal() -> None:
     assert "secrets." not in text
     accept, gpu = data["jobs"]["accept"], data["jobs"]["gpu"]
     assert "github.event.label.name" in accept["if"]
-    assert any("/labels/$label" in step.get("run", "") and "DELETE" in step["run"] for step in accept["steps"])
+    assert any(
+        "/labels/$label" in step.get("run", "") and "DELETE" in step["run"] for step in accept["steps"]
+    )
     assert gpu["needs"] == "accept"
     assert gpu["permissions"] == {}
     assert gpu["runs-on"] == ["self-hosted", "gpu"]
