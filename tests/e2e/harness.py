@@ -342,6 +342,7 @@ class Act:
         secrets: dict[str, str] | None = None,
         variables: dict[str, str] | None = None,
         job: str | None = None,
+        verbose: bool = False,
         timeout_s: float = 600,
     ) -> RunResult:
         self.next_run += 1
@@ -380,6 +381,8 @@ class Act:
             "2",
             *self._mappings(),
             *(["-j", job] if job else []),
+            # Verbose: act logs the jobs it skips (and why) only at debug level.
+            *(["--verbose"] if verbose else []),
         ]
         for key, value in env_pairs.items():
             command += ["--env", f"{key}={value}"]
