@@ -6,6 +6,7 @@ lint:
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(dir $(PY))lint-imports
 test:
 	$(PY) -m pytest -q
 bench:

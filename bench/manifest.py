@@ -1,4 +1,7 @@
-"""A team's declared submission: `submissions/<team>/bench.toml`, read with tomllib, checked by pydantic.
+"""Reading a team's declared submission: `submissions/<team>/bench.toml`, with tomllib and pydantic.
+
+The types (`Manifest`, `RunSpec`, `ManifestError`) are in `validator.model`; this module reads the file
+and points every error at its line.
 
 ```toml
 team = "ml_masters"
@@ -19,95 +22,14 @@ from __future__ import annotations
 
 import re
 import tomllib
-from pathlib import Path, PurePosixPath
-from typing import Literal
+from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError
 
-from validator.model import row_key_part
+# The types are the shared model's: the diff rules read manifests too, and sit below the harness.
+from validator.model import MANIFEST_NAME, Manifest, ManifestError, RunSpec, Task
 
-Task = Literal["generic", "text-generation", "speech-recognition", "classification"]
-MANIFEST_NAME = "bench.toml"
-
-
-class ManifestError(Exception):
-    """A manifest that cannot be read or is not valid, with the file and line to fix."""
-
-    def __init__(self, path: Path, message: str, line: int | None = None, column: int | None = None):
-        self.path, self.message, self.line, self.column = path, message, line, column
-        where = str(path) + (f":{line}" if line else "") + (f":{column}" if line and column else "")
-        super().__init__(f"{where}: {message}")
-
-
-def _relative(value: str) -> str:
-    path = PurePosixPath(value.replace("\\", "/"))
-    if path.is_absolute() or ".." in path.parts or not value.strip():
-        raise ValueError(f"{value!r} must be a path relative to the team's folder, without '..'")
-    return value
-
-
-class RunSpec(BaseModel):
-    """One `[[run]]`: a table row the team claims and how to re-run it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    model: str = Field(min_length=1)
-    method: str = Field(min_length=1)
-    entry: str
-    task: Task = "generic"
-    data: str
-    weights: str | None = None
-    batch_size: int = Field(default=1, ge=1, le=4096)
-    #: Line of the `[[run]]` header in bench.toml (filled by the loader).
-    line: int | None = None
-
-    @field_validator("entry")
-    @classmethod
-    def _entry(cls, value: str) -> str:
-        file, sep, name = value.partition(":")
-        if not sep or not file.endswith(".py") or not name.isidentifier():
-            raise ValueError(f"{value!r} must be 'file.py:ClassName'")
-        _relative(file)
-        return value
-
-    @field_validator("data", "weights")
-    @classmethod
-    def _paths(cls, value: str | None) -> str | None:
-        return None if value is None else _relative(value)
-
-    @property
-    def key(self) -> tuple[str, str]:
-        """Matched against table rows by (model, method), like `validator.model.Row.key`."""
-        return (row_key_part(self.model), row_key_part(self.method))
-
-    @property
-    def entry_file(self) -> str:
-        return self.entry.partition(":")[0]
-
-    @property
-    def entry_class(self) -> str:
-        return self.entry.partition(":")[2]
-
-
-class Manifest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    team: str = Field(min_length=1)
-    runs: list[RunSpec] = Field(alias="run", min_length=1)
-    #: The team's folder; every relative path of the manifest is inside it.
-    folder: Path = Path()
-
-    def resolve(self, relative: str) -> Path:
-        """A manifest path made absolute, refusing anything that leaves the team's folder."""
-        root = self.folder.resolve()
-        path = (root / relative).resolve()
-        if not path.is_relative_to(root):
-            raise ManifestError(self.folder / MANIFEST_NAME, f"{relative!r} leaves the team's folder")
-        return path
-
-    def find(self, model: str, method: str | None) -> RunSpec | None:
-        key = (row_key_part(model), row_key_part(method or ""))
-        return next((run for run in self.runs if run.key == key), None)
+__all__ = ["MANIFEST_NAME", "Manifest", "ManifestError", "RunSpec", "Task", "load_manifest", "parse_manifest"]
 
 
 def _run_lines(text: str) -> list[int]:

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SEED = ROOT.parent / "shared" / "seed" / "course-readme.md"
+SEED = ROOT / "tests" / "data" / "seed" / "course-readme.md"
 HEADER = (
     "| Модель | Метод | Размер весов | Время инференса (CPU, ms) | Время инференса (GPU, ms) "
     "| Использование RAM (MB) | Использование VRAM (MB) | Качество (WER) |\n"

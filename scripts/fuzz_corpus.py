@@ -1,6 +1,6 @@
 """Mutation fuzzer for the table reader (`validator check`), seeded from real submissions.
 
-Seeds are every Markdown file under `../shared/corpus` and `../shared/seed` (or the paths given).
+Seeds are every Markdown file under `tests/data/corpus` and `tests/data/seed` (or the paths given).
 Each iteration takes a seed, applies a few byte, line or cell mutations, reads the result with
 `check_bytes` and checks what must hold for any input: no exception, every problem a registered code
 with a line inside the file and a column >= 1, strict JSON that reads back to the same report, the
@@ -29,10 +29,10 @@ from pathlib import Path
 from validator.check import check_bytes
 from validator.model import CheckReport
 from validator.problems import REGISTRY
-from validator.reporters import REPORTER_BY_NAME, json_check
+from validator.reporters.check import REPORTER_BY_NAME, json_check
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SEEDS = (ROOT.parent / "shared" / "corpus", ROOT.parent / "shared" / "seed")
+DEFAULT_SEEDS = (ROOT / "tests" / "data" / "corpus", ROOT / "tests" / "data" / "seed")
 
 #: Byte strings a mutation may insert: Markdown and cell-grammar pieces, encodings, extremes.
 _TEXT_TOKENS = (
@@ -307,7 +307,7 @@ def run_atheris(seeds: Sequence[bytes], out: Path, iterations: int, budget: floa
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Mutation fuzzer for `validator check`.")
-    parser.add_argument("seeds", nargs="*", type=Path, help="seed files or folders (default: ../shared)")
+    parser.add_argument("seeds", nargs="*", type=Path, help="seed files or folders (default: tests/data)")
     parser.add_argument("--iterations", type=int, default=5000)
     parser.add_argument("--time-budget", type=float, default=120.0, help="seconds")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: random)")

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-#: `../shared` beside the checkout: the seed README and the real student PRs (read-only).
-SHARED = ROOT.parent / "shared"
-CORPUS = SHARED / "corpus"
-SEED = SHARED / "seed" / "course-readme.md"
 DATA = Path(__file__).resolve().parent / "data"
+#: Copies of the real student PRs and of the course README as published (public course data): the
+#: suite reads nothing outside the repository.
+CORPUS = DATA / "corpus"
+SEED = DATA / "seed" / "course-readme.md"
 
 
 def corpus_files() -> list[Path]:

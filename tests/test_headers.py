@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from validator.headers import AliasTable, parse_header
+from validator.reading.headers import AliasTable, parse_header
 
 ALIASES = AliasTable.build()
 
@@ -37,6 +37,37 @@ ALIASES = AliasTable.build()
         ("WER", "quality", None, ["WER"]),
         ("**Размер весов**", "weights_size", None, []),
         ("Комментарий", None, None, []),
+        # Decorations: arrows, footnote marks, superscripts, emphasis, a direction remark.
+        ("Размер весов, MB ↓", "weights_size", "MB", []),
+        ("RAM¹ (MB)", "ram", "MB", []),
+        ("Время инференса (GPU, ms)*", "gpu_speed", "ms", []),
+        ("Время инференса[1] (CPU, ms)", "cpu_speed", "ms", []),
+        ("🚀 Время инференса (GPU, ms)", "gpu_speed", "ms", []),
+        ("Размер весов (MB) (lower is better)", "weights_size", "MB", []),
+        ("Модель ⬇", "model", None, []),
+        ("Метод²", "method", None, []),
+        ("Качество ↑ (F1)", "quality", None, ["F1"]),
+        # A unit among other words, in any parenthesized part; square brackets; qualifiers.
+        ("Время (CPU, ms, batch=1)", "cpu_speed", "ms", []),
+        ("Время инференса (CPU, мс на 1 пример)", "cpu_speed", "ms", []),
+        ("Latency (ms per sample, CPU)", "cpu_speed", "ms", []),
+        ("Время инференса (CPU, среднее по 100 запускам, ms)", "cpu_speed", "ms", []),
+        ("Size [MB]", "weights_size", "MB", []),
+        ("Пиковое использование RAM (MB)", "ram", "MB", []),
+        ("Peak VRAM, GB", "vram", "MB", []),
+        ("VRAM (MB, пик)", "vram", "MB", []),
+        ("Время инференса (GPU, seconds/text или ms)", "gpu_speed", None, []),
+        # Several metrics; a metric's name holds a letter; a note names none.
+        ("Качество (WER / CER)", "quality", None, ["WER", "CER"]),
+        ("F1, Accuracy", "quality", None, ["F1", "Accuracy"]),
+        ("WER/CER", "quality", None, ["WER", "CER"]),
+        ("WER / CER, %", "quality", "%", ["WER", "CER"]),
+        ("Quality (BLEU ↑, chrF ↑)", "quality", None, ["BLEU", "chrF"]),
+        ("Качество (F1 на тесте)", "quality", None, ["F1"]),
+        ("Качество (на тесте)", "quality", None, []),
+        ("Качество (accuracy в %)", "quality", "%", ["accuracy"]),
+        ("Качество (WER, % на test-clean)", "quality", "%", ["WER"]),
+        ("Качество (- / -)", "quality", None, []),
     ],
 )
 def test_headers(text: str, field: str | None, unit: str | None, metrics: list[str]) -> None:

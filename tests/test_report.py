@@ -19,7 +19,7 @@ from validator.model import (
     Severity,
     VerifyReport,
 )
-from validator.report import MAX_CHARS, escape, render_markdown, render_text
+from validator.reporters.verify import MAX_CHARS, escape, render_markdown, render_text
 from validator.verify import CLAIM_MISMATCH, RUN_FAILED
 
 GOLDEN = DATA / "reports"
@@ -102,9 +102,11 @@ def sample_report() -> VerifyReport:
             model="tiny-gpt2",
             method="INT8",
             field="weights_size",
+            field_ru="размер весов",
             claimed="0.05 MB",
             verified="0.2 MB",
             note="within ±5%",
+            note_ru="допуск ±5%",
         ),
         RUN_FAILED.at(
             11, 1, model="tiny-whisper", method="Pruning", status="error", error="RuntimeError: boom"
@@ -158,7 +160,7 @@ def test_report_parses_back_with_its_tables_intact(language: str) -> None:
 def test_summary_leads_with_the_verdict_and_ratios_come_first() -> None:
     body = render_markdown(sample_report())
     assert body.startswith(
-        "## ❌ Benchmark verification: fail\n\n3 verified, 2 mismatch, 2 unverified; 2 error(s)"
+        "## ❌ Benchmark verification: fail\n\n3 verified, 2 mismatch, 2 unverified; 2 errors, 0 warnings"
     )
     assert body.index("Compressed over original") < body.index("### tiny\\-gpt2 · Оригинал")
 

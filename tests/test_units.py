@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from validator.cell import parse_quantity
-from validator.headers import HeaderInfo
+from validator.reading.cells import parse_quantity
+from validator.reading.headers import HeaderInfo
 from validator.units import SIZE_UNITS, TIME_UNITS, format_quantity, parse_unit
 
 SIZE_SPELLINGS = {

@@ -6,10 +6,10 @@ import gc
 from pathlib import Path
 
 from validator.config import Config
-from validator.headers import AliasTable
+from validator.errors import ValidatorError
 from validator.model import CheckReport
 from validator.problems import define, sort_key
-from validator.table import decode, read_tables
+from validator.reading import AliasTable, decode, read_tables
 
 #: A README larger than this is not read: the course README is ~10 KiB and a 5,000-row table
 #: ~500 KiB. Below it (with the line limit) reading stays under ~2 s and ~500 MB.
@@ -23,7 +23,7 @@ FILE_TOO_LARGE = define(
 )
 
 
-class CannotReadFile(Exception):
+class CannotReadFile(ValidatorError):
     """The file does not exist or cannot be read (exit 2, not a problem in the file)."""
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from validator.errors import ValidatorError
+
 #: The largest event payload we read; GitHub's webhook payloads are capped at 25 MB.
 MAX_EVENT_BYTES = 25 * 1024 * 1024
 
@@ -18,7 +20,7 @@ MAX_EVENT_BYTES = 25 * 1024 * 1024
 ACTIONS = ("opened", "synchronize", "reopened", "labeled", "edited")
 
 
-class CannotReadEvent(Exception):
+class CannotReadEvent(ValidatorError):
     """The workflow's event payload is missing, unreadable or not a pull request event."""
 
 

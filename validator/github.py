@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from validator.errors import ValidatorError
+
 if TYPE_CHECKING:
     from github import Github
 
@@ -38,7 +40,7 @@ MAX_COMMENT_CHARS = 65536
 T = TypeVar("T")
 
 
-class CannotPostComment(Exception):
+class CannotPostComment(ValidatorError):
     """The report could not be posted on the pull request."""
 
 

@@ -1,7 +1,8 @@
-"""The one shared, versioned data model: quantities, rows, tables, problems.
+"""The one shared, versioned data model: quantities, rows, tables, problems, manifests and reports.
 
-Every stage (check, diff, bench, verify, report, comment) speaks these types, and their JSON is the
-contract with the outside world. `SCHEMA_VERSION` changes whenever a fixed field changes meaning.
+Every stage (check, diff, bench, verify, report, comment) and the harness (`bench/`) speak these types,
+and their JSON is the contract with the outside world. `SCHEMA_VERSION` changes whenever a fixed field
+changes meaning; every report carries it. This module imports nothing of ours: it is the bottom layer.
 
 Validation happens where data crosses a trust boundary: a report read back from an artifact, a
 config or manifest file, a run's result from the child process. The table reader builds its values
@@ -10,9 +11,12 @@ what mypy already checks, and would cost a third of `validator check`'s start-up
 """
 
 from enum import StrEnum
-from typing import Literal
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from validator.errors import ValidatorError
 
 SCHEMA_VERSION = 1
 
@@ -35,11 +39,17 @@ FIELDS: tuple[FieldName, ...] = (
     "quality",
 )
 
+#: A field holding one `Quantity`.
+QuantityField = Literal["weights_size", "cpu_speed", "gpu_speed", "ram", "vram"]
 #: The fields holding one `Quantity`, in table order.
-QUANTITY_FIELDS: tuple[str, ...] = ("weights_size", "cpu_speed", "gpu_speed", "ram", "vram")
-#: The fields that hold hardware-dependent numbers.
-SPEED_FIELDS: tuple[str, ...] = ("cpu_speed", "gpu_speed")
-MEMORY_FIELDS: tuple[str, ...] = ("weights_size", "ram", "vram")
+QUANTITY_FIELDS: tuple[QuantityField, ...] = ("weights_size", "cpu_speed", "gpu_speed", "ram", "vram")
+#: A hardware-dependent field: judged in a wide band alone, tightly as a ratio over the original.
+HardwareField = Literal["cpu_speed", "gpu_speed", "ram", "vram"]
+HARDWARE_FIELDS: tuple[HardwareField, ...] = ("cpu_speed", "gpu_speed", "ram", "vram")
+SPEED_FIELDS: tuple[QuantityField, ...] = ("cpu_speed", "gpu_speed")
+MEMORY_FIELDS: tuple[QuantityField, ...] = ("weights_size", "ram", "vram")
+#: What a claim check is about: a quantity field, or `quality.<metric name as written>`.
+CheckedField = QuantityField | Annotated[str, StringConstraints(pattern=r"^quality\.[\s\S]*")]
 
 
 class _Model(BaseModel):
@@ -125,6 +135,11 @@ class Row(_Model):
         assert value is None or isinstance(value, Quantity)
         return value
 
+    def written(self, name: str) -> str:
+        """A cell as written, blanks folded: re-aligning a Markdown table is not an edit."""
+        source = self.source.get(name)
+        return " ".join(source.text.split()) if source else ""
+
     def values(self) -> dict[str, object]:
         """The row's numbers without its writing: equal values mean a format-only edit."""
         data = self.model_dump(include={*QUANTITY_FIELDS, "quality"})
@@ -164,8 +179,182 @@ class CheckReport(_Model):
         return next((t for t in self.tables if t.kind == "comparison"), None)
 
     @property
+    def comparisons(self) -> list[Table]:
+        """Every comparison table of the file, in order (a lesson may add a second one)."""
+        return [t for t in self.tables if t.kind == "comparison"]
+
+    @property
     def has_errors(self) -> bool:
         return any(p.severity is Severity.error for p in self.problems)
+
+
+# --- Diff: what a pull request changed (`validator diff`) -----------------------------------------
+
+
+class ChangedRow(_Model):
+    """One row present on both sides whose numbers, or only their writing, changed."""
+
+    before: Row
+    after: Row
+    #: The fields whose numbers changed; for a format-only edit, the fields whose writing changed.
+    fields: list[str]
+    format_only: bool
+
+
+class TableDiff(_Model):
+    """The comparison tables of two versions of a README, row by row (what the diff rules judge)."""
+
+    base_table: Table | None
+    head_table: Table | None
+    added: list[Row] = Field(default_factory=list)
+    changed: list[ChangedRow] = Field(default_factory=list)
+    removed: list[Row] = Field(default_factory=list)
+
+
+class MarkdownDiff(_Model):
+    """A Markdown file at both revisions: every comparison table paired and diffed, and its lines."""
+
+    path: str
+    #: The file's lines at each side; None where the file does not exist (for the README's text rule).
+    base_lines: list[str] | None
+    head_lines: list[str] | None
+    tables: list[TableDiff] = Field(default_factory=list)
+
+    @property
+    def added(self) -> list[Row]:
+        return [row for table in self.tables for row in table.added]
+
+    @property
+    def changed(self) -> list[ChangedRow]:
+        return [change for table in self.tables for change in table.changed]
+
+    @property
+    def removed(self) -> list[Row]:
+        return [row for table in self.tables for row in table.removed]
+
+    @property
+    def base_table(self) -> Table | None:
+        """The first comparison table at the base (the course's)."""
+        return next((t.base_table for t in self.tables if t.base_table is not None), None)
+
+    @property
+    def head_table(self) -> Table | None:
+        return next((t.head_table for t in self.tables if t.head_table is not None), None)
+
+
+class DiffReport(_Model):
+    """What `validator diff` returns; its JSON is the contract the verify stage and the comment read."""
+
+    schema_version: int = SCHEMA_VERSION
+    base: str | None = None
+    head: str | None = None
+    team: str | None = None
+    #: How the team was found: by the PR's author in the team file, by its title, or not at all.
+    team_found_by: Literal["author", "title", "none"] = "none"
+    added: list[Row] = Field(default_factory=list)
+    changed: list[ChangedRow] = Field(default_factory=list)
+    removed: list[Row] = Field(default_factory=list)
+    problems: list[Problem] = Field(default_factory=list)
+    #: The README the problem lines point into (the head's); not part of the JSON.
+    path: str = Field(default="README.md", exclude=True)
+    #: The comparison tables read at each side, for the stages that go on from here (verify); not in the JSON.
+    base_table: Table | None = Field(default=None, exclude=True)
+    head_table: Table | None = Field(default=None, exclude=True)
+    #: The team's manifest path, and the one to add filled in from the PR's rows (`validator manifest`
+    #: writes it; the `manifest-missing` problem suggests it); not in the JSON.
+    manifest_path: str | None = Field(default=None, exclude=True)
+    manifest_template: str | None = Field(default=None, exclude=True)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity is Severity.error for p in self.problems)
+
+
+# --- Manifests: what a team declares (`submissions/<team>/bench.toml`) ----------------------------
+
+Task = Literal["generic", "text-generation", "speech-recognition", "classification"]
+MANIFEST_NAME = "bench.toml"
+
+
+class ManifestError(ValidatorError):
+    """A manifest that cannot be read or is not valid, with the file and line to fix.
+
+    It lives with the model because `Manifest.resolve` raises it; `bench.manifest` reads the file.
+    """
+
+    def __init__(self, path: Path, message: str, line: int | None = None, column: int | None = None):
+        self.path, self.message, self.line, self.column = path, message, line, column
+        where = str(path) + (f":{line}" if line else "") + (f":{column}" if line and column else "")
+        super().__init__(f"{where}: {message}")
+
+
+def _relative(value: str) -> str:
+    path = PurePosixPath(value.replace("\\", "/"))
+    if path.is_absolute() or ".." in path.parts or not value.strip():
+        raise ValueError(f"{value!r} must be a path relative to the team's folder, without '..'")
+    return value
+
+
+class RunSpec(_Model):
+    """One `[[run]]`: a table row the team claims and how to re-run it (student input: strict)."""
+
+    model: str = Field(min_length=1)
+    method: str = Field(min_length=1)
+    entry: str
+    task: Task = "generic"
+    data: str
+    weights: str | None = None
+    batch_size: int = Field(default=1, ge=1, le=4096)
+    #: Line of the `[[run]]` header in bench.toml (filled by the loader).
+    line: int | None = None
+
+    @field_validator("entry")
+    @classmethod
+    def _entry(cls, value: str) -> str:
+        file, sep, name = value.partition(":")
+        if not sep or not file.endswith(".py") or not name.isidentifier():
+            raise ValueError(f"{value!r} must be 'file.py:ClassName'")
+        _relative(file)
+        return value
+
+    @field_validator("data", "weights")
+    @classmethod
+    def _paths(cls, value: str | None) -> str | None:
+        return None if value is None else _relative(value)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Matched against table rows by (model, method), like `Row.key`."""
+        return (row_key_part(self.model), row_key_part(self.method))
+
+    @property
+    def entry_file(self) -> str:
+        return self.entry.partition(":")[0]
+
+    @property
+    def entry_class(self) -> str:
+        return self.entry.partition(":")[2]
+
+
+class Manifest(_Model):
+    """A team's `bench.toml`: who they are and which rows they claim (student input: strict)."""
+
+    team: str = Field(min_length=1)
+    runs: list[RunSpec] = Field(alias="run", min_length=1)
+    #: The team's folder; every relative path of the manifest is inside it.
+    folder: Path = Path()
+
+    def resolve(self, relative: str) -> Path:
+        """A manifest path made absolute, refusing anything that leaves the team's folder."""
+        root = self.folder.resolve()
+        path = (root / relative).resolve()
+        if not path.is_relative_to(root):
+            raise ManifestError(self.folder / MANIFEST_NAME, f"{relative!r} leaves the team's folder")
+        return path
+
+    def find(self, model: str, method: str | None) -> RunSpec | None:
+        key = (row_key_part(model), row_key_part(method or ""))
+        return next((run for run in self.runs if run.key == key), None)
 
 
 # --- Runs: what the harness measured (`validator bench`) ---------------------------------------
@@ -174,10 +363,8 @@ RunStatus = Literal["ok", "timeout", "oom", "error"]
 Device = Literal["cpu", "cuda"]
 
 
-class Environment(BaseModel):
+class Environment(_Model):
     """The hardware and software a run happened on, as the report shows it."""
-
-    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
 
     cpu: str | None = None
     cores: int | None = None
@@ -192,13 +379,12 @@ class Environment(BaseModel):
     gpu_memory_mb: float | None = None
 
 
-class RunResult(BaseModel):
+class RunResult(_Model):
     """One declared run, re-run and measured by the harness (one element of `validator bench`'s `runs`).
 
-    The harness (`bench/`) may add detail fields; these are the fixed ones.
+    Strict: the harness's detail is declared below, so a result read back from an artifact cannot
+    smuggle in a field no reporter checks.
     """
-
-    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
 
     model: str
     method: str
@@ -247,8 +433,8 @@ class RunResult(BaseModel):
         return value if isinstance(value, Quantity) else None
 
 
-class BenchReport(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
+class BenchReport(_Model):
+    """What `validator bench` returns: every run measured, and the machine it ran on."""
 
     schema_version: int = SCHEMA_VERSION
     runs: list[RunResult] = Field(default_factory=list)
@@ -264,7 +450,7 @@ RowStatus = Literal["ok", "timeout", "oom", "error", "no-manifest", "skipped"]
 class Check(_Model):
     """One claimed number set against the number we measured."""
 
-    field: str
+    field: CheckedField
     claimed: Quantity | Metric | None = None
     verified: Quantity | Metric | None = None
     verdict: Verdict
@@ -289,7 +475,7 @@ class RatioCheck(_Model):
     model: str
     method: str
     baseline_method: str
-    field: str
+    field: HardwareField
     claimed: float | None = None
     verified: float | None = None
     verdict: Verdict

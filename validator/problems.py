@@ -20,6 +20,20 @@ class _Params(dict[str, str]):
         return "{" + key + "}"
 
 
+def _in_language(params: dict[str, str], language: Language) -> _Params:
+    """The params with `<name>_<language>` (e.g. `note_ru`), where given, standing in for `<name>`.
+
+    A value we wrote ourselves (a field name, a tolerance note) can so be rendered in both languages,
+    while the student's own text (model, method) is shown as written.
+    """
+    suffix = f"_{language}"
+    values = _Params(params)
+    for key, value in params.items():
+        if key.endswith(suffix):
+            values[key.removesuffix(suffix)] = value
+    return values
+
+
 @dataclass(frozen=True)
 class ProblemType:
     code: str
@@ -44,7 +58,7 @@ class ProblemType:
             column=column,
             severity=Severity(severity) if severity else self.severity,
             code=self.code,
-            message=self.en.format_map(_Params(values)),
+            message=self.en.format_map(_in_language(values, "en")),
             suggestion=suggestion,
             path=path,
             params=values,
@@ -52,7 +66,7 @@ class ProblemType:
 
     def render(self, params: dict[str, str], language: Language) -> str:
         template = self.ru if language == "ru" else self.en
-        return template.format_map(_Params(params))
+        return template.format_map(_in_language(params, language))
 
 
 REGISTRY: dict[str, ProblemType] = {}

@@ -12,16 +12,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.manifest import MANIFEST_NAME, Manifest, ManifestError, RunSpec, load_manifest
-from validator.cell import format_metric
+from bench.manifest import load_manifest
 from validator.check import check_file
 from validator.compare import check_ratios, check_row
 from validator.config import Config
+from validator.errors import ValidatorError
 from validator.model import (
+    MANIFEST_NAME,
     QUANTITY_FIELDS,
     Check,
     Device,
     Environment,
+    Manifest,
+    ManifestError,
     Metric,
     Problem,
     Quantity,
@@ -29,11 +32,16 @@ from validator.model import (
     Row,
     RowVerification,
     RunResult,
+    RunSpec,
     Table,
     VerifyReport,
     row_key_part,
 )
 from validator.problems import define, sort_key
+from validator.reading import format_metric
+from validator.reporters.words import field_name, note_text
+from validator.rules import MANIFEST_INVALID, manifest_problem
+from validator.rules import is_original as original_method
 from validator.units import format_quantity
 
 #: Significant digits of a measured number written into a corrected row.
@@ -57,17 +65,11 @@ CLAIM_MISMATCH = define(
     "claim-mismatch",
     "error",
     "({model}, {method}) claims {field} = {claimed}, the re-run measured {verified} ({note})",
-    "({model}, {method}) заявляет {field} = {claimed}, перезапуск намерил {verified} ({note})",
-)
-MANIFEST_INVALID = define(
-    "manifest-invalid",
-    "error",
-    "{message}",
-    "{message}",
+    "({model}, {method}): в заявке {field} = {claimed}, перезапуск показал {verified} ({note})",
 )
 
 
-class WorkTreeIsNotAtHead(Exception):
+class WorkTreeIsNotAtHead(ValidatorError):
     """The submissions on disk are not the head revision's: running them would verify other code."""
 
 
@@ -89,9 +91,7 @@ def harness_environment(device: Device, config: Config) -> Environment:
 
 def is_original(method: str | None, config: Config) -> bool:
     """`Оригинал`, `Original`, `FP32 (Baseline)`...: the uncompressed row a ratio is taken over."""
-    from validator.rules import is_original as rule
-
-    return rule(method, config.rules)
+    return original_method(method, config.rules)
 
 
 @dataclass
@@ -117,11 +117,7 @@ def discover_submissions(root: Path, config: Config) -> Submissions:
         try:
             manifests.append(load_manifest(path))
         except ManifestError as exc:
-            problems.append(
-                MANIFEST_INVALID.at(
-                    exc.line, exc.column, path=str(path.relative_to(root)), message=exc.message
-                )
-            )
+            problems.append(manifest_problem(exc, path.relative_to(root).as_posix()))
     return Submissions(manifests, problems)
 
 
@@ -229,7 +225,13 @@ def verify_rows(
         for _ in range(config.compare.confirm_runs):
             execute(doubtful)  # alternating: original, compressed, original, compressed...
         judged = _judge(targets, table, _medians(runs), device=device, config=config)
-    found = [*problems, *submissions.problems, *judged.problems]
+    # The diff already reported the team's broken manifest: one problem per broken bench.toml.
+    reported = {p.path for p in problems if p.code == MANIFEST_INVALID.code}
+    found = [
+        *problems,
+        *(p for p in submissions.problems if p.path not in reported),
+        *judged.problems,
+    ]
     mismatched = any(r.verdict == "mismatch" for r in judged.ratios) or any(
         c.verdict == "mismatch" for r in judged.rows for c in r.checks
     )
@@ -342,9 +344,11 @@ def _judge(
                         model=row.model,
                         method=row.method or "-",
                         field=check.field,
+                        field_ru=field_name(check.field, "ru"),
                         claimed=_shown(check.claimed),
                         verified=_shown(check.verified),
                         note=check.note,
+                        note_ru=note_text(check.note, "ru"),
                     )
                 )
         pairs.append((row, result))
@@ -374,7 +378,7 @@ def _shown(value: Quantity | Metric | None) -> str:
 
 
 def _log_tail(result: RunResult, lines: int = 40) -> str | None:
-    text = "\n".join(part for part in (result.error, getattr(result, "log_tail", None)) if part)
+    text = "\n".join(part for part in (result.error, result.log_tail) if part)
     return "\n".join(text.splitlines()[-lines:]) or None
 
 
@@ -384,11 +388,15 @@ def verify_readme(
     root: Path | None = None,
     device: Device,
     config: Config,
+    team: str | None = None,
     runner: Runner = harness_runner,
     environment: Environment | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> VerifyReport:
-    """Audit a whole table without git: every row that some manifest declares is re-run."""
+    """Audit a whole table without git: every row that some manifest declares is re-run.
+
+    With `team`, only the rows that team's manifest declares.
+    """
     root = root or readme.parent
     report = check_file(readme, config)
     table = report.comparison
@@ -401,7 +409,8 @@ def verify_readme(
             environment=environment or harness_environment(device, config),
         )
     submissions = discover_submissions(root, config)
-    targets = [row for row in table.rows if submissions.find(row) is not None]
+    declared = [(row, _declared_by(submissions, row)) for row in table.rows]
+    targets = [row for row, owner in declared if owner is not None and team in (None, owner)]
     audited = verify_rows(
         targets,
         table,
@@ -413,7 +422,7 @@ def verify_readme(
         environment=environment,
         progress=progress,
     )
-    return audited.model_copy(update={"readme": str(readme)})
+    return audited.model_copy(update={"readme": str(readme), "team": team})
 
 
 def verify_pull_request(
@@ -426,6 +435,7 @@ def verify_pull_request(
     config: Config,
     readme: str | None = None,
     team: str | None = None,
+    author: str | None = None,
     runner: Runner = harness_runner,
     environment: Environment | None = None,
     progress: Callable[[str], None] | None = None,
@@ -441,7 +451,7 @@ def verify_pull_request(
     from validator.git import resolve
 
     readme = readme or config.readme
-    diff = diff_revisions(repo, base, head, title=title, readme=readme, config=config)
+    diff = diff_revisions(repo, base, head, title=title, readme=readme, config=config, author=author)
     checked_out = resolve(repo, "HEAD")
     if diff.head is None or checked_out != diff.head:
         # The code we run comes from the working tree: it must be the head we report on.

@@ -2,7 +2,7 @@
 
 A generated table (`TableSpec`) carries both its Markdown and the rows it must read back as, so a
 property can assert exact values. Headers come from the reader's own alias table
-(`validator.headers`), units from the one unit table (`validator.units`): the strategies follow the
+(`validator.reading.headers`), units from the one unit table (`validator.units`): the strategies follow the
 grammar as the project defines it, and grow with it.
 
 For the diff (two README versions): `readme_pairs()` gives (base, head) specs where head is base
@@ -17,8 +17,8 @@ from dataclasses import dataclass, field, replace
 
 from hypothesis import strategies as st
 
-from validator.headers import DEFAULT_ALIASES, SPEED_ALIASES
 from validator.model import Metric, Quantity
+from validator.reading.headers import DEFAULT_ALIASES, SPEED_ALIASES
 from validator.units import (
     CANONICAL,
     RATE_WORDS,

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from validator.check import MAX_BYTES
-from validator.table import MAX_CELL_CHARS, MAX_COLUMNS, MAX_LINES, MAX_PROBLEMS, MAX_ROWS
+from validator.reading.limits import MAX_CELL_CHARS, MAX_COLUMNS, MAX_LINES, MAX_PROBLEMS, MAX_ROWS
 
 LIMIT_S = 10.0
 LIMIT_RSS = 1024**3  # bytes

@@ -15,7 +15,8 @@ from markdown_it.token import Token
 
 from validator.check import check_bytes
 from validator.model import QUANTITY_FIELDS, Severity
-from validator.table import _MD, _MD_BLOCKS, cell_text, decode, inline_text, split_cells
+from validator.reading.gfm import MD, MD_BLOCKS, cell_text, inline_text, split_cells
+from validator.reading.source import decode
 
 from . import strategies as gen
 
@@ -130,7 +131,7 @@ def test_cell_fast_path_matches_markdown(raw: str) -> None:
     """A cell without markup skips the inline parser; it must read exactly as if parsed."""
     # A cell is one line, and decoding already turned NUL into U+FFFD.
     raw = raw.replace("\n", " ").replace("\r", " ").replace("\x00", "\ufffd")
-    tokens = _MD.parseInline(raw.replace("\\|", "|"))
+    tokens = MD.parseInline(raw.replace("\\|", "|"))
     assert cell_text(raw) == (inline_text(tokens[0]) if tokens else "")
 
 
@@ -183,13 +184,13 @@ def test_table_rule_matches_markdown_it(text: str) -> None:
 
     source = decode(text.encode("utf-8")).text
     stock = MarkdownIt("commonmark", {"html": True}).enable("table").parse(source)
-    assert _table_lines(_MD_BLOCKS.parse(source)) == _table_lines(stock)
+    assert _table_lines(MD_BLOCKS.parse(source)) == _table_lines(stock)
 
 
 def test_corpus_mutations() -> None:
     """A few hundred mutations of the real submissions (the long run is scripts/fuzz_corpus.py)."""
-    # Outside the course workspace there is no ../shared: a course-shaped table seeds it instead.
-    seeds = fuzzer.load_seeds(fuzzer.DEFAULT_SEEDS) or [COURSE_TABLE.encode()]
+    seeds = [*fuzzer.load_seeds(fuzzer.DEFAULT_SEEDS), COURSE_TABLE.encode()]
+    assert len(seeds) > 40, "the corpus copies in tests/data seed the fuzzer"
     done, found = fuzzer.fuzz(seeds, iterations=300, budget=60.0, rng=random.Random(2026))
     assert done > 0
     assert found == [], found[0][1] if found else ""

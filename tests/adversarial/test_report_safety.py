@@ -20,7 +20,7 @@ from markdown_it.token import Token
 from tests.github.conftest import BOT, FakeGitHub
 from validator.github import MARKER, Retry, post_sticky_comment, with_marker
 from validator.model import Check, Metric, Quantity, RatioCheck, RowVerification, VerifyReport
-from validator.report import render_markdown
+from validator.reporters.verify import render_markdown
 from validator.summary import write_summary
 from validator.verify import CLAIM_MISMATCH, RUN_FAILED
 

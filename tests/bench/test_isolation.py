@@ -157,11 +157,14 @@ def test_network_is_blocked_where_unshare_works(make_team: MakeTeam, quick: Benc
 
 
 def test_without_isolation_the_report_says_so(make_team: MakeTeam, quick: BenchConfig) -> None:
+    # The submission records the process it ran in: without a network namespace it is still a child.
     manifest = make_team(
-        "class S:\n    def load(self, d):\n        pass\n    def predict(self, x):\n        return x\n"
+        "import os\n"
+        "class S:\n    def load(self, d):\n        open('pid.txt', 'w').write(str(os.getpid()))\n"
+        "    def predict(self, x):\n        return x\n"
     )
     config = quick.model_copy(update={"isolate_network": False})
     result = run_submission(manifest, manifest.runs[0], device="cpu", config=config)
     assert result.status == "ok", result.error
     assert result.network_isolated is False
-    assert os.getpid() != 0
+    assert int((manifest.folder / "pid.txt").read_text()) != os.getpid()

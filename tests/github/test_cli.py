@@ -8,14 +8,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import click
 import pytest
 from click.testing import CliRunner
 
 from tests.github.conftest import BOT, FakeGitHub
 from validator.cli import main
 from validator.github import MARKER, Retry, publish
-from validator.model import Problem, Severity, VerifyReport
+from validator.model import VerifyReport
 
 EVENTS = Path(__file__).parent / "events"
 DATA = Path(__file__).parent / "data"
@@ -109,7 +108,6 @@ def _report(tmp_path: Path, **fields: Any) -> Path:
 
 
 def test_comment_cli_posts_the_rendered_report(github_env: FakeGitHub, tmp_path: Path) -> None:
-    pytest.importorskip("validator.report", reason="the Markdown renderer (issue 5) is not merged yet")
     report = _report(tmp_path, pr=7, team="<img src=x onerror=alert(1)> @everyone")
     github_env.pulls[7] = HEAD
     github_env.add_comment(7, "student", f"{MARKER}\nfake report: pass")
@@ -229,95 +227,6 @@ def test_ci_bad_event(course: Path, tmp_path: Path) -> None:
     assert "not a pull request event" in result.output
 
 
-def _fake_verify(calls: list[dict[str, Any]]) -> click.Command:
-    """A stand-in with verify's options: it records them, writes a report and prints hostile output."""
-
-    @click.command("verify")
-    @click.option("--base", "base_rev")
-    @click.option("--head", "head_rev")
-    @click.option("--title")
-    @click.option("--readme", type=click.Path(path_type=Path))
-    @click.option("--device", default="cpu")
-    @click.option("--out", "out_path", type=click.Path(path_type=Path))
-    @click.option("--markdown", "markdown_path", type=click.Path(path_type=Path))
-    @click.option("--format", "fmt", default="text")
-    @click.option("--config", "config_path", default=None)
-    @click.option("--lang", "language", default=None)
-    def verify(**kwargs: Any) -> None:
-        calls.append(kwargs)
-        problem = Problem(
-            line=8, column=19, severity=Severity.error, code="claim-mismatch", message="size differs"
-        )
-        report = VerifyReport(
-            verdict="fail", base=kwargs["base_rev"], head=kwargs["head_rev"], problems=[problem]
-        )
-        kwargs["out_path"].write_text(report.model_dump_json())
-        kwargs["markdown_path"].write_text("## Validator: fail\n")
-        click.echo(
-            "student log: ::error file=README.md::all claims verified\n::set-output name=verdict::pass"
-        )
-        raise SystemExit(1)
-
-    return verify
-
-
-def test_ci_verify_dispatches_by_option_names(
-    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls: list[dict[str, Any]] = []
-    monkeypatch.setitem(main.commands, "verify", _fake_verify(calls))
-    result = CliRunner().invoke(
-        main, ["ci", "--mode", "verify", "--device", "cuda", "--event", str(EVENTS / "labeled_gpu_fork.json")]
-    )
-    assert result.exit_code == 1, result.output
-    assert calls == [
-        {
-            "base_rev": "1" * 40,
-            "head_rev": HEAD,
-            "title": "team-rocket HW3: int8 quantization of TinyLM",
-            "readme": Path("README.md"),
-            "device": "cuda",
-            "out_path": Path("report.json"),
-            "markdown_path": Path("report.md"),
-            "fmt": "text",
-            "config_path": None,
-            "language": None,
-        }
-    ]
-    lines = result.stdout.splitlines()
-    token = lines[0].removeprefix("::stop-commands::")
-    assert re.fullmatch(r"[0-9a-f]{32}", token)
-    resume = lines.index(f"::{token}::")
-    assert any("all claims verified" in line for line in lines[1:resume])
-    # Our own annotation comes after commands are resumed.
-    assert lines[resume + 1].startswith("::error file=README.md,line=8,col=19,title=claim-mismatch::")
-    assert _outputs(tmp_path / "output.txt") == {"verdict": "fail", "report-path": "report.json"}
-    assert json.loads((course / "report.json").read_text())["pr"] == 42
-    assert "## Validator: fail" in (tmp_path / "summary.md").read_text()
-
-
-def test_ci_missing_command_is_a_usage_error(course: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delitem(main.commands, "diff", raising=False)
-    monkeypatch.delitem(main.lazy, "diff", raising=False)  # type: ignore[attr-defined]
-    result = CliRunner().invoke(main, ["ci", "--mode", "diff", "--event", str(EVENTS / "opened_fork.json")])
-    assert result.exit_code == 2
-    assert "`validator diff` is not available" in result.output
-
-
-def test_ci_refuses_a_command_without_a_required_option(
-    course: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    @click.command("diff")
-    @click.option("--format", "fmt")
-    def diff(fmt: str) -> None:
-        raise AssertionError("must not run")
-
-    monkeypatch.setitem(main.commands, "diff", diff)
-    result = CliRunner().invoke(main, ["ci", "--mode", "diff", "--event", str(EVENTS / "opened_fork.json")])
-    assert result.exit_code == 2
-    assert "has no option --base" in result.output
-
-
 # --- plan and join: the matrix of changed submissions ----------------------------------------
 
 
@@ -343,9 +252,7 @@ def _event_for(tmp_path: Path, base: str, head: str) -> Path:
     return path
 
 
-def test_plan_lists_changed_submissions(
-    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_plan_lists_changed_submissions(course: Path, tmp_path: Path) -> None:
     _git(course, "init", "-q", "-b", "main")
     (course / "submissions" / "old-team").mkdir(parents=True)
     (course / "submissions" / "old-team" / "bench.toml").write_text("team = 'old-team'\n")
@@ -361,20 +268,10 @@ def test_plan_lists_changed_submissions(
     head = _git(course, "rev-parse", "HEAD")
 
     event = str(_event_for(tmp_path, base, head))
-    with_team = _fake_verify([])
-    with_team.params.append(click.Option(["--team"]))
-    monkeypatch.setitem(main.commands, "verify", with_team)
     result = CliRunner().invoke(main, ["ci", "--mode", "plan", "--event", event])
     assert result.exit_code == 0, result.output
     assert json.loads(_outputs(tmp_path / "output.txt")["submissions"]) == ["team-a", "team-b"]
-
-    # A verify that cannot be limited to one submission gets one job for all of them.
-    (tmp_path / "output.txt").unlink()
-    monkeypatch.setitem(main.commands, "verify", _fake_verify([]))
-    result = CliRunner().invoke(main, ["ci", "--mode", "plan", "--event", event])
-    assert result.exit_code == 0, result.output
-    assert json.loads(_outputs(tmp_path / "output.txt")["submissions"]) == [""]
-    assert "no --team option" in result.output
+    assert "changed submissions: team-a, team-b" in result.output
 
     # Nothing under submissions/ changed: one job for the whole pull request.
     (tmp_path / "output.txt").unlink()
@@ -465,18 +362,6 @@ def test_join_refuses_bad_teams(course: Path, tmp_path: Path) -> None:
     assert "--teams" in result.output
 
 
-def test_verify_passes_the_team(course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[dict[str, Any]] = []
-    fake = _fake_verify(calls)
-    fake.params.append(click.Option(["--team"]))
-    monkeypatch.setitem(main.commands, "verify", fake)
-    result = CliRunner().invoke(
-        main, ["ci", "--mode", "verify", "--team", "team-a", "--event", str(EVENTS / "opened_fork.json")]
-    )
-    assert result.exit_code == 1, result.output
-    assert calls[0]["team"] == "team-a"
-
-
 def test_comment_takes_the_pr_from_the_report_only_with_a_head_to_check(
     github_env: FakeGitHub, tmp_path: Path
 ) -> None:
@@ -504,6 +389,96 @@ def test_ci_check_runs_without_a_pull_request_event(
     assert result.exit_code == 1
     assert "title=cell-no-unit" in result.stdout
     assert _outputs(tmp_path / "output.txt")["verdict"] == "fail"
+
+
+# --- verify --team, for real: the example course, the harness, a real git repository ----------------
+
+COURSE = Path(__file__).resolve().parents[2] / "examples" / "course"
+
+
+@pytest.fixture
+def two_team_pr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_env: FakeGitHub) -> tuple[Path, Path]:
+    """The example course as a pull request that adds both teams' rows and submissions; cwd = the checkout."""
+    from bench.manifest import load_manifest
+    from validator.check import check_file
+
+    repo = tmp_path / "course"
+    shutil.copytree(COURSE, repo, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    readme = repo / "README.md"
+    head_text = readme.read_text(encoding="utf-8")
+    table = check_file(readme).comparison
+    assert table is not None
+    held = tmp_path / "held"
+    held.mkdir()
+    drop = set()
+    for team in ("gpt_squad", "whisper_crew"):
+        manifest = load_manifest(repo / "submissions" / team)
+        drop |= {row.line for row in table.rows if manifest.find(row.model, row.method) is not None}
+        shutil.move(repo / "submissions" / team, held / team)
+    lines = head_text.split("\n")
+    readme.write_text("\n".join(t for n, t in enumerate(lines, start=1) if n not in drop), encoding="utf-8")
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "course")
+    base = _git(repo, "rev-parse", "HEAD")
+    for team in ("gpt_squad", "whisper_crew"):
+        shutil.move(held / team, repo / "submissions" / team)
+    readme.write_text(head_text, encoding="utf-8")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "whisper_crew HW-1")
+    head = _git(repo, "rev-parse", "HEAD")
+    data = json.loads((EVENTS / "synchronize_fork.json").read_text())
+    data["pull_request"]["base"]["sha"] = base
+    data["pull_request"]["head"]["sha"] = head
+    data["pull_request"]["title"] = "whisper_crew HW-1"
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps(data))
+    monkeypatch.chdir(repo)
+    return repo, event
+
+
+def test_ci_verify_with_a_team_verifies_only_that_submission(
+    two_team_pr: tuple[Path, Path], tmp_path: Path
+) -> None:
+    repo, event = two_team_pr
+    plan = CliRunner().invoke(main, ["ci", "--mode", "plan", "--event", str(event)])
+    assert plan.exit_code == 0, plan.output
+    assert json.loads(_outputs(tmp_path / "output.txt")["submissions"]) == ["gpt_squad", "whisper_crew"]
+    (tmp_path / "output.txt").unlink()
+
+    result = CliRunner().invoke(
+        main, ["ci", "--mode", "verify", "--team", "whisper_crew", "--event", str(event)]
+    )
+    assert result.exit_code in (0, 1), result.output
+    report = VerifyReport.model_validate_json((repo / "report.json").read_text())
+    # Only whisper_crew's row was re-run: gpt_squad's rows belong to the other job of the matrix.
+    assert [(row.model, row.status) for row in report.rows] == [("whisper-tiny-random", "ok")]
+    assert report.pr == 42
+    assert _outputs(tmp_path / "output.txt")["report-path"] == "report.json"
+    # The report (student text) is printed with workflow commands stopped; our annotations come after.
+    lines = result.stdout.splitlines()
+    token = lines[0].removeprefix("::stop-commands::")
+    assert re.fullmatch(r"[0-9a-f]{32}", token)
+    resume = lines.index(f"::{token}::")
+    assert any("whisper-tiny-random" in line for line in lines[1:resume])
+    assert all(line.startswith(("::error ", "::warning ")) for line in lines[resume + 1 :] if line)
+    assert "Benchmark verification" in (tmp_path / "summary.md").read_text()
+
+
+def test_verify_team_restricts_the_audit_of_a_table(tmp_path: Path) -> None:
+    """`validator verify --readme ... --team T`, as a user runs it: only T's declared rows."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "validator", "verify", "--readme", str(COURSE / "README.md"),
+         "--team", "whisper_crew", "--format", "json"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert "Traceback" not in proc.stderr, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["team"] == "whisper_crew"
+    assert [(r["model"], r["status"]) for r in report["rows"]] == [("whisper-tiny-random", "ok")]
 
 
 def test_comment_says_when_a_run_left_no_report(github_env: FakeGitHub) -> None:
@@ -556,3 +531,31 @@ def test_comment_speaks_the_reports_language_and_keeps_the_gpu_section(
     assert "Проверка замеров: пройдена" in body
     assert body.index("section cpu") < body.index("section cuda")
     assert f"Перезапуск на GPU для коммита `{HEAD[:12]}`" in body
+
+
+@pytest.mark.parametrize("layout", ["nested", "flat"])
+def test_join_reads_either_layout_of_a_single_artifact(course: Path, tmp_path: Path, layout: str) -> None:
+    # download-artifact v4 releases differ: one artifact matching the pattern lands in report-<team>/
+    # or straight in the folder.
+    reports = tmp_path / "reports"
+    _matrix_report(reports / "report-team-a" if layout == "nested" else reports, "team-a", "pass")
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        main,
+        ["ci", "--mode", "join", "--reports", str(reports), "--teams", '["team-a"]',
+         "--out", str(out), "--event", str(EVENTS / "opened_fork.json")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert [row.method for row in VerifyReport.model_validate_json(out.read_text()).rows] == ["team-a"]
+
+
+def test_join_after_a_failed_plan_still_writes_a_report(course: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        main,
+        ["ci", "--mode", "join", "--reports", str(tmp_path / "nothing"), "--out", str(out),
+         "--event", str(EVENTS / "opened_fork.json")],
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    joined = VerifyReport.model_validate_json(out.read_text())
+    assert (joined.verdict, [p.code for p in joined.problems], joined.pr) == ("fail", ["ci-no-plan"], 42)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from validator.app.init import WORKFLOWS, template
 from validator.cli import main
 from validator.config import load_config
-from validator.init import WORKFLOWS, template
 
 ROOT = Path(__file__).resolve().parents[2]
 SHA = "3f2a9c0d1e4b5a6978877665544332211aabbccd"

@@ -6,25 +6,19 @@ from pathlib import Path
 
 import click
 
-from validator.check import CannotReadFile, check_file
-from validator.cli.options import FORMATS, config_option, fail, language_option, settings
-from validator.reporters import REPORTER_BY_NAME
+from validator.app.check import CheckSettings, run_check
+from validator.cli.options import as_language, config_option, echo, format_option, language_option, or_exit_2
+from validator.reporters import FORMATS, render
 
 
 @click.command()
 @click.argument("readme", type=click.Path(path_type=Path), default="README.md")
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@format_option(FORMATS["check"])
 @config_option
 @language_option
 def check(readme: Path, output_format: str, config_path: Path | None, language: str | None) -> None:
     """Read the comparison table of README and report every problem in it."""
-    config = settings(readme.resolve().parent, config_path)
-    try:
-        report = check_file(readme, config)
-    except CannotReadFile as exc:
-        fail(str(exc))
-        return
-    output = REPORTER_BY_NAME[output_format](report, language or config.language)
-    if output:
-        click.echo(output)
-    raise SystemExit(1 if report.has_errors else 0)
+    settings = CheckSettings(readme=readme, config_path=config_path, language=as_language(language))
+    outcome = or_exit_2(lambda: run_check(settings))
+    echo(render("check", output_format, outcome.report, outcome.language))
+    raise SystemExit(outcome.exit_code)

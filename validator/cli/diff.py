@@ -6,16 +6,22 @@ from pathlib import Path
 
 import click
 
-from validator.cli.options import FORMATS, config_option, fail, language_option, settings
-from validator.config import ConfigError
-from validator.diff import DIFF_REPORTER_BY_NAME, config_at_revision, diff_revisions
-from validator.git import CannotReadRevision
+from validator.app.diff import DiffSettings, run_diff
+from validator.cli.options import as_language, config_option, echo, format_option, language_option, or_exit_2
+from validator.reporters import FORMATS, render
 
 
 @click.command()
 @click.option("--base", required=True, help="The revision the pull request targets (branch, tag or sha).")
 @click.option("--head", required=True, help="The pull request's head revision.")
-@click.option("--title", default=None, help="The pull request's title; names the team (`<team> HW-<n>`).")
+@click.option(
+    "--author", default=None, help="The pull request author's GitHub login; the team file names its team."
+)
+@click.option(
+    "--title",
+    default=None,
+    help="The pull request's title; names the team (`<team> HW-<n>`) when the author does not.",
+)
 @click.option("--readme", default=None, help="The README holding the table (default: the config's `readme`).")
 @click.option(
     "--repo",
@@ -24,12 +30,13 @@ from validator.git import CannotReadRevision
     show_default=True,
     help="The git checkout of the course repository.",
 )
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@format_option(FORMATS["diff"])
 @config_option
 @language_option
 def diff(
     base: str,
     head: str,
+    author: str | None,
     title: str | None,
     readme: str | None,
     repo: Path,
@@ -42,13 +49,16 @@ def diff(
     Both versions are read from git objects: the checkout is never switched, and a shallow clone holding
     both commits is enough. Without --config, the settings are read from the BASE revision.
     """
-    try:
-        config = settings(repo, config_path) if config_path else config_at_revision(repo, base)
-        report = diff_revisions(repo, base, head, title=title, readme=readme or config.readme, config=config)
-    except (CannotReadRevision, ConfigError) as exc:
-        fail(str(exc))
-        return
-    output = DIFF_REPORTER_BY_NAME[output_format](report, language or config.language)
-    if output:
-        click.echo(output)
-    raise SystemExit(1 if report.has_errors else 0)
+    settings = DiffSettings(
+        repo=repo,
+        base=base,
+        head=head,
+        title=title,
+        author=author,
+        readme=readme,
+        config_path=config_path,
+        language=as_language(language),
+    )
+    outcome = or_exit_2(lambda: run_diff(settings))
+    echo(render("diff", output_format, outcome.report, outcome.language))
+    raise SystemExit(outcome.exit_code)

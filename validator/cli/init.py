@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from validator.cli.options import fail
+from validator.cli.options import fail, or_exit_2
 
 
 @click.command()
@@ -33,7 +33,7 @@ def init(
     root: Path, action: str, tag: str | None, language: str, members: tuple[str, ...], force: bool
 ) -> None:
     """Write .github/workflows/{validate,comment,gpu}.yml, validator.toml and teams.toml into ROOT."""
-    from validator.init import CannotInitialize, init_course
+    from validator.app.init import InitSettings, run_init
 
     teams: dict[str, list[str]] = {}
     for item in members:
@@ -41,12 +41,16 @@ def init(
         if not sep or not team or not login:
             fail(f"--member takes TEAM=LOGIN, not {item!r}")
         teams.setdefault(team, []).append(login)
-    try:
-        written = init_course(root, action, language=language, tag=tag, members=teams, force=force)
-    except CannotInitialize as exc:
-        fail(str(exc))
-        return
-    for file in written:
+    settings = InitSettings(
+        root=root,
+        action=action,
+        tag=tag,
+        language="ru" if language == "ru" else "en",
+        members=teams,
+        force=force,
+    )
+    outcome = or_exit_2(lambda: run_init(settings))
+    for file in outcome.report:
         click.echo(f"{file.status:>9}  {file.path}")
     click.echo(
         "Next: commit these files, create the GPU label, and check the repository settings "

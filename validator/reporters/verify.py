@@ -1,4 +1,4 @@
-"""The verify report for people: Markdown (the PR comment and the job summary) and plain text.
+"""`validator verify` reports: Markdown (the PR comment and the job summary), text, JSON, annotations.
 
 Every piece of student text (model and method cells, messages, log tails) is escaped: the comment
 can hold no live HTML, image, link or @mention that a student wrote. The body stays under
@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from validator.cell import format_metric
 from validator.model import Check, Metric, Problem, Quantity, RatioCheck, RowVerification, VerifyReport
+from validator.plural import CORE, ERROR, THREAD, WARNING
 from validator.problems import localized
+from validator.reading import format_metric
+from validator.reporters.problems import github_annotations, in_language, labels, where
+from validator.reporters.words import FIELD_NAMES, note_text
 from validator.units import SIZE_UNITS, format_number, format_quantity
 
 MAX_CHARS = 60_000
@@ -22,8 +25,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "title": "Benchmark verification",
         "pass": "pass",
         "fail": "fail",
-        "summary": "{verified} verified, {mismatch} mismatch, {unverified} unverified; {errors} error(s), "
-        "{warnings} warning(s)",
+        "summary": "{verified} verified, {mismatch} mismatch, {unverified} unverified; {problems}",
         "runner": "Re-run on",
         "ratios": "Compressed over original, claimed vs re-run on one runner",
         "ratios_note": "Hardware cancels out of a ratio, so these are judged tightly.",
@@ -58,11 +60,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "title": "Проверка замеров",
         "pass": "пройдена",
         "fail": "не пройдена",
-        "summary": "подтверждено: {verified}, расхождений: {mismatch}, не проверено: {unverified}; "
-        "ошибок: {errors}, предупреждений: {warnings}",
+        "summary": "подтверждено: {verified}, расхождений: {mismatch}, "
+        "не проверено: {unverified}; {problems}",
         "runner": "Перезапуск на",
         "ratios": "Сжатая модель относительно оригинала: заявлено и перезамерено на одной машине",
-        "ratios_note": "В отношении железо сокращается, поэтому допуск здесь строгий.",
+        "ratios_note": "При делении одного замера на другой железо сокращается, "
+        "поэтому допуск здесь строгий.",
         "row": "Строка",
         "line": "строка",
         "metric": "метрика",
@@ -87,51 +90,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "s:error": "ошибка запуска",
         "s:no-manifest": "строку не объявляет ни один манифест",
         "s:skipped": "пропущено",
-        "pr": "база {base} → голова {head}",
+        "pr": "базовая ревизия {base} → ревизия PR {head}",
         "team": "команда",
     },
 }
 
-FIELD_NAMES: dict[str, dict[str, str]] = {
-    "en": {
-        "weights_size": "weights size",
-        "cpu_speed": "CPU speed",
-        "gpu_speed": "GPU speed",
-        "ram": "RAM",
-        "vram": "VRAM",
-    },
-    "ru": {
-        "weights_size": "размер весов",
-        "cpu_speed": "скорость CPU",
-        "gpu_speed": "скорость GPU",
-        "ram": "RAM",
-        "vram": "VRAM",
-    },
-}
-
-#: Our own notes (from `validator.compare`), in Russian; numbers inside them are kept.
-NOTES_RU: dict[str, str] = {
-    "within": "допуск",
-    "(different hardware)": "(другое железо)",
-    "the re-run had no GPU": "перезапуск был без GPU",
-    "not measured": "не измерено",
-    "no claim: suggested value": "не заявлено: предлагаемое значение",
-    "the harness does not measure it": "стенд это не измеряет",
-    "do not compare": "не сравнимы",
-}
 ENV_WORDS: dict[str, dict[str, str]] = {
-    "en": {"cores": "cores", "threads": "threads", "device": "device", "cpu": "unknown CPU"},
-    "ru": {"cores": "ядер", "threads": "потоков", "device": "устройство", "cpu": "неизвестный CPU"},
+    "en": {"device": "device", "cpu": "unknown CPU"},
+    "ru": {"device": "устройство", "cpu": "неизвестный CPU"},
 }
-
-
-def note_text(note: str, language: str) -> str:
-    """Translate one of our notes; a note we did not write stays as it is."""
-    if language != "ru":
-        return note
-    for english, russian in NOTES_RU.items():
-        note = note.replace(english, russian)
-    return note
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~^=:])")
@@ -198,12 +165,18 @@ def counts(report: VerifyReport) -> dict[str, int]:
     }
 
 
+def _summary(report: VerifyReport, language: str) -> str:
+    numbers = counts(report)
+    problems = f"{ERROR.count(numbers['errors'], language)}, {WARNING.count(numbers['warnings'], language)}"
+    return _t(language)["summary"].format(**numbers, problems=problems)
+
+
 def environment_line(report: VerifyReport, language: str = "en") -> str:
     words = ENV_WORDS.get(language, ENV_WORDS["en"])
     env = report.environment
     parts = [escape(env.cpu or words["cpu"])]
     if env.cores:
-        parts.append(f"{env.cores} {words['cores']}")
+        parts.append(CORE.count(env.cores, language))
     if env.ram_mb:
         parts.append(f"{format_number(round(env.ram_mb / SIZE_UNITS['gb'], 1))} GB RAM")
     if env.gpu:
@@ -211,7 +184,7 @@ def environment_line(report: VerifyReport, language: str = "en") -> str:
     if env.torch:
         parts.append(f"torch {escape(env.torch)}")
     if env.threads:
-        parts.append(f"{env.threads} {words['threads']}")
+        parts.append(THREAD.count(env.threads, language))
     parts.append(f"{words['device']} {report.device}")
     return " · ".join(parts)
 
@@ -279,14 +252,13 @@ def _row_section(row: RowVerification, language: str, log_lines: int | None) -> 
 
 
 def _problem_item(problem: Problem, language: str, readme: str) -> str:
-    where = problem.path or readme
-    if problem.line is not None:
-        where += f":{problem.line}"
-        if problem.column is not None:
-            where += f":{problem.column}"
     message = escape(localized(problem, language))
-    text = f"- **{problem.severity.value}** `{problem.code}` {escape(where)}: {message}"
-    if problem.suggestion:
+    severity = labels(language)[problem.severity.value]
+    text = f"- **{severity}** `{problem.code}` {escape(where(problem, readme))}: {message}"
+    if problem.suggestion and "\n" in problem.suggestion:
+        # A file to add (the manifest a team lacks): shown whole, in a block under the item.
+        text += "\n\n" + "\n".join(f"  {line}" for line in code_block(problem.suggestion).split("\n"))
+    elif problem.suggestion:
         text += f" → {escape(problem.suggestion)}"
     return text
 
@@ -306,7 +278,7 @@ def _render(
 ) -> str:
     t = _t(language)
     icon = "✅" if report.verdict == "pass" else "❌"
-    sections = [f"## {icon} {t['title']}: {t[report.verdict]}", t["summary"].format(**counts(report))]
+    sections = [f"## {icon} {t['title']}: {t[report.verdict]}", _summary(report, language)]
     context = [f"{t['runner']}: {environment_line(report, language)}"]
     if report.base or report.head:
         context.append(t["pr"].format(base=(report.base or "?")[:12], head=(report.head or "?")[:12]))
@@ -334,7 +306,7 @@ def _render(
 def render_text(report: VerifyReport, language: str = "en") -> str:
     """The same report for a terminal."""
     t = _t(language)
-    lines = [f"{t['title']}: {t[report.verdict]} — {t['summary'].format(**counts(report))}"]
+    lines = [f"{t['title']}: {t[report.verdict]} — {_summary(report, language)}"]
     lines.append(f"{t['runner']}: {environment_line(report, language)}".replace("\\", ""))
     for ratio in report.ratios:
         claimed = "—" if ratio.claimed is None else f"x{ratio.claimed:.3g}"
@@ -344,7 +316,7 @@ def render_text(report: VerifyReport, language: str = "en") -> str:
             f"{t['claimed']} {claimed}, {t['verified']} {verified} -> {ratio.verdict}"
         )
     for row in report.rows:
-        lines.append(f"{row.model} · {row.method or '-'} (line {row.line}): {t['s:' + row.status]}")
+        lines.append(f"{row.model} · {row.method or '-'} ({t['line']} {row.line}): {t['s:' + row.status]}")
         for check in row.checks:
             lines.append(
                 f"  {check.field}: {t['claimed']} {_value(check.claimed)}, {t['verified']} "
@@ -354,6 +326,26 @@ def render_text(report: VerifyReport, language: str = "en") -> str:
         if row.corrected_row:
             lines.append(f"  {t['corrected']}: {row.corrected_row}")
     for problem in report.problems:
-        where = f"{problem.path or report.readme}:{problem.line or ''}"
-        lines.append(f"{where}: {problem.severity.value} [{problem.code}] {localized(problem, language)}")
+        severity = labels(language)[problem.severity.value]
+        lines.append(
+            f"{where(problem, report.readme)}: {severity} [{problem.code}] {localized(problem, language)}"
+        )
     return "\n".join(lines)
+
+
+def json_verify(report: VerifyReport, language: str = "en") -> str:
+    if language != "en":
+        report = report.model_copy(update={"problems": in_language(report.problems, language)})
+    return report.model_dump_json(indent=2)
+
+
+def github_verify(report: VerifyReport, language: str = "en") -> str:
+    return github_annotations(report.problems, report.readme, language)
+
+
+REPORTER_BY_NAME = {
+    "text": render_text,
+    "json": json_verify,
+    "github": github_verify,
+    "markdown": render_markdown,
+}

@@ -14,6 +14,9 @@ from importlib import resources
 from pathlib import Path
 
 from validator import __version__
+from validator.app import Language, Outcome
+from validator.errors import SettingsAreInvalid
+from validator.teams import LOGIN
 
 WORKFLOWS = ("validate.yml", "comment.yml", "gpu.yml")
 #: How the templates name the validator's action until `init` pins it.
@@ -21,11 +24,25 @@ PLACEHOLDER = re.compile(r"OWNER/validator@0{40} # v[0-9][0-9.]*")
 _ACTION = re.compile(r"^(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)@(?P<sha>[0-9a-f]{40})$")
 _TAG = re.compile(r"^v?[0-9][0-9A-Za-z.+-]*$")
 _TEAM = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
-_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 
 
-class CannotInitialize(Exception):
-    """The course cannot be initialized as asked (a bad pin, a file in the way)."""
+class CannotInitialize(SettingsAreInvalid):
+    """The course cannot be initialized as asked (a bad pin, a file in the way): exit 2."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class InitSettings:
+    #: The course repository's root.
+    root: Path
+    #: OWNER/REPO@<40-hex sha> of the validator's action.
+    action: str
+    #: The release that commit is, written beside it; None: this installation's version.
+    tag: str | None
+    language: Language
+    #: Team folder name -> GitHub logins of its members, for teams.toml.
+    members: dict[str, list[str]]
+    #: Replace workflow files that differ from the templates.
+    force: bool
 
 
 @dataclass(frozen=True)
@@ -94,6 +111,19 @@ def _write(path: Path, text: str, force: bool) -> Written:
     return Written(path, "written")
 
 
+def run_init(settings: InitSettings) -> Outcome[list[Written]]:
+    """Exit 0 when every file is written, unchanged or kept; raises `CannotInitialize` (exit 2)."""
+    written = init_course(
+        settings.root,
+        settings.action,
+        language=settings.language,
+        tag=settings.tag,
+        members=settings.members,
+        force=settings.force,
+    )
+    return Outcome(written, 0, settings.language)
+
+
 def init_course(
     root: Path,
     action: str,
@@ -114,7 +144,7 @@ def init_course(
         raise CannotInitialize(f"--language must be en or ru, not {language!r}")
     members = members or {}
     for team, logins in members.items():
-        bad = [name for name in [team] if not _TEAM.match(name)] + [m for m in logins if not _LOGIN.match(m)]
+        bad = [name for name in [team] if not _TEAM.match(name)] + [m for m in logins if not LOGIN.match(m)]
         if bad:
             raise CannotInitialize(f"not a team folder name or a GitHub login: {bad[0]!r}")
     texts = {name: pinned(template(name), action, tag or f"v{__version__}") for name in WORKFLOWS}
