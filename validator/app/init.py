@@ -43,6 +43,8 @@ class InitSettings:
     members: dict[str, list[str]]
     #: Replace workflow files that differ from the templates.
     force: bool
+    #: Where the settings go; None: validator.toml at the root.
+    config_path: Path | None
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,7 @@ def run_init(settings: InitSettings) -> Outcome[list[Written]]:
         tag=settings.tag,
         members=settings.members,
         force=settings.force,
+        config_path=settings.config_path,
     )
     return Outcome(written, 0, settings.language)
 
@@ -132,6 +135,7 @@ def init_course(
     tag: str | None = None,
     members: dict[str, list[str]] | None = None,
     force: bool = False,
+    config_path: Path | None = None,
 ) -> list[Written]:
     """Write the three workflows (pinned to `action`), validator.toml and teams.toml into `root`.
 
@@ -149,8 +153,10 @@ def init_course(
             raise CannotInitialize(f"not a team folder name or a GitHub login: {bad[0]!r}")
     texts = {name: pinned(template(name), action, tag or f"v{__version__}") for name in WORKFLOWS}
     written = [_write(root / ".github" / "workflows" / name, text, force) for name, text in texts.items()]
-    for name, text in (("validator.toml", settings_file(language)), ("teams.toml", None)):
-        path = root / name
+    for path, text in (
+        (config_path or root / "validator.toml", settings_file(language)),
+        (root / "teams.toml", None),
+    ):
         if path.exists():
             written.append(Written(path, "kept"))
             continue

@@ -29,8 +29,21 @@ from validator.cli.options import fail, or_exit_2
     help="A team member's GitHub login, for teams.toml (repeat it).",
 )
 @click.option("--force", is_flag=True, help="Replace workflow files that differ from the templates.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the settings (default: validator.toml in ROOT); kept if it exists.",
+)
 def init(
-    root: Path, action: str, tag: str | None, language: str, members: tuple[str, ...], force: bool
+    root: Path,
+    action: str,
+    tag: str | None,
+    language: str,
+    members: tuple[str, ...],
+    force: bool,
+    config_path: Path | None,
 ) -> None:
     """Write .github/workflows/{validate,comment,gpu}.yml, validator.toml and teams.toml into ROOT."""
     from validator.app.init import InitSettings, run_init
@@ -48,6 +61,7 @@ def init(
         language="ru" if language == "ru" else "en",
         members=teams,
         force=force,
+        config_path=config_path,
     )
     outcome = or_exit_2(lambda: run_init(settings))
     for file in outcome.report:
