@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -236,6 +237,28 @@ def with_marker(body: str, marker: str = MARKER) -> str:
     return body if body.startswith(marker) else f"{marker}\n{body}"
 
 
+#: The comment holds one section per kind of re-run, in this order; each is replaced on its own.
+SECTIONS = ("cpu", "cuda")
+_SECTION = re.compile(r"^<!-- validator:section (cpu|cuda) -->$", re.MULTILINE)
+
+
+def sections_of(body: str) -> dict[str, str]:
+    """The sections of one of our comments (a comment from before sections were kept has none).
+
+    Student text inside our comment is escaped and cannot hold a raw `<!--`, so only we start a section.
+    """
+    parts = _SECTION.split(body)
+    return {parts[i]: parts[i + 1].strip("\n") for i in range(1, len(parts) - 1, 2)}
+
+
+def merged_body(existing: str | None, section: str, text: str, marker: str = MARKER) -> str:
+    """Our comment with `section` replaced by `text`, the other sections kept as they were."""
+    sections = sections_of(existing or "")
+    sections[section] = text.strip("\n")
+    parts = [f"<!-- validator:section {name} -->\n{sections[name]}" for name in SECTIONS if name in sections]
+    return f"{marker}\n" + "\n\n".join(parts) + "\n"
+
+
 def post_sticky_comment(
     repo: str,
     pr: int,
@@ -245,13 +268,23 @@ def post_sticky_comment(
     marker: str = MARKER,
     github: Github | None = None,
     retry: Retry | None = None,
+    section: str | None = None,
 ) -> PostedComment:
-    """Create our report comment on the pull request, or edit the newest one we made before."""
-    body = with_marker(body, marker)
-    if len(body) > MAX_COMMENT_CHARS:
-        raise CommentIsTooLong(
-            f"the comment has {len(body)} characters; GitHub takes at most {MAX_COMMENT_CHARS}"
-        )
+    """Create our report comment on the pull request, or edit the newest one we made before.
+
+    With `section` (`cpu` or `cuda`), `body` replaces only that section of our comment: the CPU and
+    the GPU re-runs of a pull request share the one comment, and neither drops the other.
+    """
+
+    def compose(existing: str | None) -> str:
+        text = merged_body(existing, section, body, marker) if section else with_marker(body, marker)
+        if len(text) > MAX_COMMENT_CHARS:
+            raise CommentIsTooLong(
+                f"the comment has {len(text)} characters; GitHub takes at most {MAX_COMMENT_CHARS}"
+            )
+        return text
+
+    compose(None)  # too long on its own: refused before any request
     gh = github or client()
     retry = retry or Retry()
     issue = gh.get_repo(repo).get_issue(pr)
@@ -261,9 +294,9 @@ def post_sticky_comment(
         # here and edited, instead of being created a second time.
         ours = newest_of_ours(issue.get_comments(), author, marker)
         if ours is not None:
-            ours.edit(body)
+            ours.edit(compose(ours.body))
             return PostedComment(id=ours.id, url=ours.html_url, created=False)
-        created = issue.create_comment(body)
+        created = issue.create_comment(compose(None))
         return PostedComment(id=created.id, url=created.html_url, created=True)
 
     return _retrying(attempt, retry)
@@ -315,6 +348,7 @@ def publish(
     summary_only: bool = False,
     github: Github | None = None,
     retry: Retry | None = None,
+    section: str | None = None,
 ) -> Publication:
     """Post the report as the sticky comment; when that is not allowed, leave it in the job summary.
 
@@ -324,19 +358,21 @@ def publish(
     """
     from validator.summary import write_summary
 
-    body = with_marker(body, marker)
+    shown = with_marker(body, marker)
     if summary_only:
-        return Publication(None, write_summary(body), "asked for the job summary only", 0)
+        return Publication(None, write_summary(shown), "asked for the job summary only", 0)
     try:
         if head_sha is not None:
             check_head(repo, pr, head_sha, github=github, retry=retry)
-        posted = post_sticky_comment(repo, pr, body, author=author, marker=marker, github=github, retry=retry)
+        posted = post_sticky_comment(
+            repo, pr, body, author=author, marker=marker, github=github, retry=retry, section=section
+        )
     except PullRequestHasMoved as exc:
         return Publication(None, False, str(exc), 0, stale=True)
     except TokenCannotWrite as exc:
         note = f"> [!NOTE]\n> This report was not posted on the pull request: {exc}.\n\n"
-        return Publication(None, write_summary(note + body), str(exc), 0)
+        return Publication(None, write_summary(note + shown), str(exc), 0)
     except CannotPostComment as exc:
         note = f"> [!WARNING]\n> This report could not be posted on the pull request: {exc}.\n\n"
-        return Publication(None, write_summary(note + body), str(exc), 2)
+        return Publication(None, write_summary(note + shown), str(exc), 2)
     return Publication(posted, False, None, 0)

@@ -35,6 +35,16 @@ NO_REPORT = define(
 )
 
 
+NO_PLAN = define(
+    "ci-no-plan",
+    "error",
+    "the changed submissions could not be listed, so nothing was verified: see the log of the job "
+    "`check, diff and plan`",
+    "не удалось перечислить изменённые посылки, поэтому ничего не проверено: см. лог задания "
+    "`check, diff and plan`",
+)
+
+
 class CannotPlan(ValidatorError):
     """The changed submissions cannot be listed (git failed, a folder name is refused, or too many)."""
 
@@ -128,10 +138,12 @@ def join_reports(
     """
     absent = [NO_REPORT.at(None, team=f"`{team}`" if team else "the pull request") for team in missing or []]
     if not reports and not absent:
-        raise ValueError("no reports to join")
+        # No plan and no report: the pull request still gets a report, saying what went wrong.
+        absent = [NO_PLAN.at(None)]
     first = reports[0] if reports else VerifyReport(verdict="fail", environment=Environment())
     return VerifyReport(
         verdict="fail" if absent or any(r.verdict == "fail" for r in reports) else "pass",
+        language=next((r.language for r in reports if r.language), None),
         base=event.base_sha,
         head=event.head_sha,
         pr=event.number,
@@ -147,17 +159,21 @@ def join_reports(
 
 
 def read_matrix_reports(folder: Path, teams: list[str] | None) -> tuple[list[VerifyReport], list[str]]:
-    """`DIR/report-<team>/report.json` (download-artifact's layout) for each team, or every one found.
+    """Each team's report from the downloaded artifacts, in any layout download-artifact v4 uses.
 
-    Returns the reports read and the teams whose job left none; raises `CannotReadReport`.
+    Several artifacts are extracted into `DIR/report-<team>/`; some releases extract a pattern that
+    matches a single artifact straight into `DIR`, which then holds one team's `report.json`. Returns
+    the reports read and the teams whose job left none (nothing at all, with no `teams`, is joined into
+    a `ci-no-plan` report); raises `CannotReadReport`.
     """
+    flat = folder / "report.json"
     if teams is None:
-        paths = sorted(folder.glob("*/report.json"))
+        paths = sorted(folder.glob("*/report.json")) or ([flat] if flat.is_file() else [])
         missing: list[str] = []
     else:
         candidates = [(team, folder / artifact_name(team) / "report.json") for team in teams]
+        if len(candidates) == 1 and not candidates[0][1].is_file() and flat.is_file():
+            candidates = [(candidates[0][0], flat)]
         paths = [path for _, path in candidates if path.is_file()]
         missing = [team for team, path in candidates if not path.is_file()]
-    if not paths and not missing:
-        raise SettingsAreInvalid(f"{folder}: no report.json in it (did every matrix job upload one?)")
     return [load_report(path) for path in paths], missing

@@ -506,6 +506,8 @@ class VerifyReport(_Model):
     device: Device = "cpu"
     #: The README the problems' lines point into.
     readme: str = "README.md"
+    #: The course's language (its config at the base), for the comment posted from another job.
+    language: Literal["en", "ru"] | None = None
     rows: list[RowVerification] = Field(default_factory=list)
     ratios: list[RatioCheck] = Field(default_factory=list)
     problems: list[Problem] = Field(default_factory=list)

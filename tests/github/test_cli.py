@@ -479,3 +479,83 @@ def test_verify_team_restricts_the_audit_of_a_table(tmp_path: Path) -> None:
     report = json.loads(proc.stdout)
     assert report["team"] == "whisper_crew"
     assert [(r["model"], r["status"]) for r in report["rows"]] == [("whisper-tiny-random", "ok")]
+
+
+def test_comment_says_when_a_run_left_no_report(github_env: FakeGitHub) -> None:
+    github_env.pulls[7] = HEAD
+    url = "https://github.com/course/hw/actions/runs/12345"
+    args = ["comment", "--repo", "course/hw", "--pr", "7", "--head-sha", HEAD, "--missing-report", url]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    (ours,) = github_env.comments[7]
+    assert ours["body"].startswith(f"{MARKER}\n<!-- validator:section cpu -->\n## ❌ Benchmark verification")
+    assert url in ours["body"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--missing-report", "javascript:alert(1)"], "must be a run's URL"),
+        (
+            ["--missing-report", "https://github.com/course/hw/actions/runs/1", "--report", "r.json"],
+            "give --report",
+        ),
+        ([], "give --report"),
+    ],
+)
+def test_comment_missing_report_usage(github_env: FakeGitHub, extra: list[str], message: str) -> None:
+    result = CliRunner().invoke(
+        main, ["comment", "--repo", "course/hw", "--pr", "7", "--head-sha", HEAD, *extra]
+    )
+    assert result.exit_code == 2
+    assert message in result.output
+    assert github_env.requests == []
+
+
+def test_comment_speaks_the_reports_language_and_keeps_the_gpu_section(
+    github_env: FakeGitHub, tmp_path: Path
+) -> None:
+    github_env.pulls[7] = HEAD
+    cpu = _report(tmp_path, pr=7, language="ru")
+    args = ["comment", "--repo", "course/hw", "--pr", "7", "--head-sha", HEAD]
+    assert CliRunner().invoke(main, [*args, "--report", str(cpu)]).exit_code == 0
+    gpu_path = tmp_path / "gpu.json"
+    gpu_path.write_text(
+        VerifyReport(verdict="pass", head=HEAD, pr=7, device="cuda", language="ru").model_dump_json()
+    )
+    assert CliRunner().invoke(main, [*args, "--report", str(gpu_path)]).exit_code == 0
+    assert CliRunner().invoke(main, [*args, "--report", str(cpu)]).exit_code == 0
+    (ours,) = github_env.comments[7]
+    body = ours["body"]
+    assert "Проверка замеров: не пройдена" in body
+    assert "Проверка замеров: пройдена" in body
+    assert body.index("section cpu") < body.index("section cuda")
+    assert f"Перезапуск на GPU для коммита `{HEAD[:12]}`" in body
+
+
+@pytest.mark.parametrize("layout", ["nested", "flat"])
+def test_join_reads_either_layout_of_a_single_artifact(course: Path, tmp_path: Path, layout: str) -> None:
+    # download-artifact v4 releases differ: one artifact matching the pattern lands in report-<team>/
+    # or straight in the folder.
+    reports = tmp_path / "reports"
+    _matrix_report(reports / "report-team-a" if layout == "nested" else reports, "team-a", "pass")
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        main,
+        ["ci", "--mode", "join", "--reports", str(reports), "--teams", '["team-a"]',
+         "--out", str(out), "--event", str(EVENTS / "opened_fork.json")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert [row.method for row in VerifyReport.model_validate_json(out.read_text()).rows] == ["team-a"]
+
+
+def test_join_after_a_failed_plan_still_writes_a_report(course: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        main,
+        ["ci", "--mode", "join", "--reports", str(tmp_path / "nothing"), "--out", str(out),
+         "--event", str(EVENTS / "opened_fork.json")],
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    joined = VerifyReport.model_validate_json(out.read_text())
+    assert (joined.verdict, [p.code for p in joined.problems], joined.pr) == ("fail", ["ci-no-plan"], 42)

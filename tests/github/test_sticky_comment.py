@@ -222,3 +222,22 @@ def test_odd_retry_after_values(github_env: FakeGitHub, value: str, wait: float)
     waits: list[float] = []
     post_sticky_comment("course/hw", 7, REPORT_1, retry=_retry(waits))
     assert waits == [wait]
+
+
+# --- sections: the CPU and the GPU re-run share the comment -------------------------------------
+
+
+def test_sections_replace_only_their_own() -> None:
+    from validator.github import MARKER, merged_body, sections_of
+
+    cpu = merged_body(None, "cpu", "## ✅ Benchmark verification: pass\n\nCPU numbers\n")
+    both = merged_body(cpu, "cuda", "## ❌ Benchmark verification: fail\n\nno CUDA device")
+    assert both.startswith(MARKER + "\n<!-- validator:section cpu -->\n")
+    assert sections_of(both) == {
+        "cpu": "## ✅ Benchmark verification: pass\n\nCPU numbers",
+        "cuda": "## ❌ Benchmark verification: fail\n\nno CUDA device",
+    }
+    again = merged_body(both, "cpu", "new CPU numbers")
+    assert sections_of(again) == {"cpu": "new CPU numbers", "cuda": sections_of(both)["cuda"]}
+    # A comment from before sections were kept is replaced by the new section.
+    assert sections_of(merged_body(f"{MARKER}\nold report", "cuda", "gpu")) == {"cuda": "gpu"}

@@ -86,6 +86,8 @@ def run_verify(settings: VerifySettings, progress: ProgressLine | None = None) -
         report = verify_readme(
             readme, root=root, device=settings.device, config=config, team=settings.team, progress=progress
         )
+    # The comment job has no checkout of the course: the report says which language to speak.
+    report = report.model_copy(update={"language": language})
     try:
         if settings.out is not None:
             settings.out.write_text(report.model_dump_json(indent=2), encoding="utf-8")

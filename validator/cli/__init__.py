@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "verify": "validator.cli.verify:verify",
     "comment": "validator.cli.comment:comment",
     "ci": "validator.cli.ci:ci",
+    "init": "validator.cli.init:init",
 }
 
 

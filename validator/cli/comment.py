@@ -1,4 +1,7 @@
-"""`validator comment --repo OWNER/NAME --pr N --report report.json`: the sticky PR comment."""
+"""`validator comment --repo OWNER/NAME --pr N --report report.json`: the sticky PR comment.
+
+`--missing-report RUN_URL` instead says that a run left no report, pointing at its log.
+"""
 
 from __future__ import annotations
 
@@ -21,8 +24,15 @@ from validator.cli.options import as_language, config_option, language_option, o
     "--report",
     "report_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="report.json written by `validator verify`.",
+    default=None,
+    help="report.json written by `validator verify` (or give --missing-report).",
+)
+@click.option(
+    "--missing-report",
+    "missing_run",
+    default=None,
+    metavar="RUN_URL",
+    help="The run at RUN_URL left no report: say so on the pull request (needs --pr and --head-sha).",
 )
 @click.option(
     "--head-sha",
@@ -47,7 +57,8 @@ from validator.cli.options import as_language, config_option, language_option, o
 def comment(
     repo: str,
     pr: int | None,
-    report_path: Path,
+    report_path: Path | None,
+    missing_run: str | None,
     head_sha: str | None,
     head_sha_file: Path | None,
     author: str | None,
@@ -67,6 +78,7 @@ def comment(
         repo=repo,
         pr=pr,
         report=report_path,
+        missing_report=missing_run,
         head_sha=head_sha,
         head_sha_file=head_sha_file,
         author=author,
