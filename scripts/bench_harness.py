@@ -458,8 +458,8 @@ def sandbox_cost(root: Path, results: dict[str, Any], rounds: int) -> None:
         }
         print(
             f"[INFO] protocol cost per call ({mode}): an empty predict() measures "
-            f"{result.cpu_speed.value:.3f} ms mean, {result.p50:.3f} ms median, {result.p90:.3f} ms p90 "
-            f"({result.samples} samples x "
+            f"{result.cpu_speed.value:.3f} ms "
+            f"mean, {result.p50:.3f} ms median, {result.p90:.3f} ms p90 ({result.samples} samples x "
             f"{result.repeats} passes; load {os.getloadavg()[0]:.2f})",
             flush=True,
         )

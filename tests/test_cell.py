@@ -62,7 +62,8 @@ def test_quantity_cells(text: str, field: str, head: str, expected: Quantity) ->
     ("text", "field", "head", "code"),
     [
         ("922.15", "weights_size", "Размер весов", "cell-no-unit"),
-        ("fast", "cpu_speed", "Время инференса (CPU, ms)", "cell-unparseable"),
+        ("fast", "cpu_speed", "Время инференса (CPU, ms)", "cell-no-number"),
+        ("about 5 ms", "cpu_speed", "Время инференса (CPU, ms)", "cell-unparseable"),
         ("420 ms", "weights_size", "Размер весов", "cell-unit-mismatch"),
         ("1560 MB", "cpu_speed", "Время инференса (CPU)", "cell-unit-mismatch"),
         ("-5 MB", "ram", "RAM", "cell-negative"),

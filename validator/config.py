@@ -61,8 +61,16 @@ class RulesConfig(_Section):
 
     #: Regex over the PR title; the named group `team` is the team.
     title_pattern: str = r"^\s*(?P<team>[\w.\-]+)\s+HW-?\s*(?P<homework>\d+)\b"
-    #: Folder of the course repository that holds `<team>/bench.toml`.
+    #: Folder of the course repository that holds `<team>/bench.toml` (when the team file names no folder).
     submissions_dir: str = "submissions"
+    #: The course's team file (each team's folder and members' GitHub logins), read at the base revision.
+    teams_file: str = "teams.toml"
+    #: What a team without a manifest gets when its PR touches the table: an error, a warning, or nothing.
+    manifest_missing: RuleSeverity = "error"
+    #: Model cells of the course's template rows, which any team may replace (case-insensitive).
+    template_models: list[str] = Field(
+        default_factory=lambda: ["your model name", "model name", "название модели", "ваша модель"]
+    )
     #: Method cells that mean "the uncompressed original" (case-insensitive).
     original_methods: list[str] = Field(
         default_factory=lambda: ["Оригинал", "Original", "FP32", "baseline", "Базовая", "Исходная"]
@@ -71,8 +79,10 @@ class RulesConfig(_Section):
     ram_fraction_min: float = Field(default=0.5, ge=0)
     #: A GPU run's VRAM below this fraction of the weights size is implausible (below 1: rounding).
     vram_fraction_min: float = Field(default=0.9, ge=0)
-    #: How far a compressed row's weights size may stray from the method's share of the original (0.5 = ±50%).
-    size_tolerance: float = Field(default=0.5, ge=0)
+    #: How far a compressed row's weights size may stray outside the band its method allows (0.2 = ±20%).
+    size_tolerance: float = Field(default=0.2, ge=0)
+    #: The largest share of parameters quantization may leave in floating point (embeddings, LM head).
+    float_fraction_max: float = Field(default=0.6, ge=0, le=1)
     #: Rows sharing at least this many equal non-zero numbers, and no different one, are copies.
     copied_min_values: int = Field(default=3, ge=1)
     #: The hardware assumed for the roofline when a cell names none (a key of the GPU table).
@@ -101,6 +111,16 @@ class RulesConfig(_Section):
         unknown = sorted(set(value) - RULE_CODES)
         if unknown:
             raise ValueError(f"unknown rule(s) {unknown}; known: {sorted(RULE_CODES)}")
+        if "manifest-missing" in value:
+            raise ValueError("set `manifest_missing` in [rules], not in [rules.severity]")
+        return value
+
+    @field_validator("teams_file")
+    @classmethod
+    def _inside(cls, value: str) -> str:
+        parts = value.replace("\\", "/").split("/")
+        if not value.strip() or value.startswith("/") or ".." in parts:
+            raise ValueError(f"{value!r} must be a path relative to the course root, without '..'")
         return value
 
 

@@ -109,13 +109,43 @@ def read_blob(repo: Path, sha: str, path: str) -> bytes | None:
     return blob.stdout
 
 
-def list_folders(repo: Path, sha: str, path: str) -> list[str]:
-    """The names of the folders directly inside `path` at commit `sha` (none when it has no such folder)."""
-    path = path.replace("\\", "/").strip("/")
-    if not path or "\x00" in path or ".." in path.split("/"):
-        raise CannotReadRevision(f"{path!r} is not a path inside the repository")
-    listed = _git(repo, "ls-tree", "-d", "--name-only", "-z", sha, "--", f"{path}/")
-    if listed.returncode != 0:
-        return []
-    names = listed.stdout.decode("utf-8", errors="replace").split("\0")
-    return sorted(name.rsplit("/", 1)[-1] for name in names if name)
+def changed_files(repo: Path, base_sha: str, head_sha: str) -> list[tuple[str, str]]:
+    """(status, path) of every file that differs between two commits: `A`dded, `M`odified, `D`eleted...
+
+    Compares the two trees, so a shallow clone holding both commits is enough; renames are a deletion
+    and an addition (each side is judged on its own).
+    """
+    result = _git(
+        repo, "diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", "--name-status", base_sha, head_sha
+    )
+    if result.returncode != 0:
+        raise CannotReadRevision(f"git diff-tree {base_sha[:12]} {head_sha[:12]}: {_stderr(result)}")
+    fields = result.stdout.decode("utf-8", "replace").split("\0")
+    pairs: list[tuple[str, str]] = []
+    for status, path in zip(fields[0::2], fields[1::2], strict=False):
+        if status and path:
+            pairs.append((status[0], path))
+    return pairs
+
+
+def list_folder(repo: Path, sha: str, folder: str) -> list[str]:
+    """The names of the entries (files and folders) directly inside `folder` at commit `sha`."""
+    folder = folder.replace("\\", "/").strip("/")
+    if not folder or "\x00" in folder or ".." in folder.split("/"):
+        raise CannotReadRevision(f"{folder!r} is not a folder inside the repository")
+    result = _git(repo, "ls-tree", "-z", "--name-only", sha, "--", f"{folder}/")
+    if result.returncode != 0:
+        raise CannotReadRevision(f"git ls-tree {sha[:12]} {folder}: {_stderr(result)}")
+    names = result.stdout.decode("utf-8", "replace").split("\0")
+    return [name.rsplit("/", 1)[-1] for name in names if name]
+
+
+def list_files(repo: Path, sha: str, folder: str) -> list[str]:
+    """Every file under `folder` (relative to the repository root) at commit `sha`."""
+    folder = folder.replace("\\", "/").strip("/")
+    if not folder or "\x00" in folder or ".." in folder.split("/"):
+        raise CannotReadRevision(f"{folder!r} is not a folder inside the repository")
+    result = _git(repo, "ls-tree", "-r", "-z", "--name-only", sha, "--", f"{folder}/")
+    if result.returncode != 0:
+        raise CannotReadRevision(f"git ls-tree {sha[:12]} {folder}: {_stderr(result)}")
+    return [name for name in result.stdout.decode("utf-8", "replace").split("\0") if name]

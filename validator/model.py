@@ -179,6 +179,11 @@ class CheckReport(_Model):
         return next((t for t in self.tables if t.kind == "comparison"), None)
 
     @property
+    def comparisons(self) -> list[Table]:
+        """Every comparison table of the file, in order (a lesson may add a second one)."""
+        return [t for t in self.tables if t.kind == "comparison"]
+
+    @property
     def has_errors(self) -> bool:
         return any(p.severity is Severity.error for p in self.problems)
 
@@ -206,6 +211,37 @@ class TableDiff(_Model):
     removed: list[Row] = Field(default_factory=list)
 
 
+class MarkdownDiff(_Model):
+    """A Markdown file at both revisions: every comparison table paired and diffed, and its lines."""
+
+    path: str
+    #: The file's lines at each side; None where the file does not exist (for the README's text rule).
+    base_lines: list[str] | None
+    head_lines: list[str] | None
+    tables: list[TableDiff] = Field(default_factory=list)
+
+    @property
+    def added(self) -> list[Row]:
+        return [row for table in self.tables for row in table.added]
+
+    @property
+    def changed(self) -> list[ChangedRow]:
+        return [change for table in self.tables for change in table.changed]
+
+    @property
+    def removed(self) -> list[Row]:
+        return [row for table in self.tables for row in table.removed]
+
+    @property
+    def base_table(self) -> Table | None:
+        """The first comparison table at the base (the course's)."""
+        return next((t.base_table for t in self.tables if t.base_table is not None), None)
+
+    @property
+    def head_table(self) -> Table | None:
+        return next((t.head_table for t in self.tables if t.head_table is not None), None)
+
+
 class DiffReport(_Model):
     """What `validator diff` returns; its JSON is the contract the verify stage and the comment read."""
 
@@ -213,6 +249,8 @@ class DiffReport(_Model):
     base: str | None = None
     head: str | None = None
     team: str | None = None
+    #: How the team was found: by the PR's author in the team file, by its title, or not at all.
+    team_found_by: Literal["author", "title", "none"] = "none"
     added: list[Row] = Field(default_factory=list)
     changed: list[ChangedRow] = Field(default_factory=list)
     removed: list[Row] = Field(default_factory=list)
@@ -222,6 +260,10 @@ class DiffReport(_Model):
     #: The comparison tables read at each side, for the stages that go on from here (verify); not in the JSON.
     base_table: Table | None = Field(default=None, exclude=True)
     head_table: Table | None = Field(default=None, exclude=True)
+    #: The team's manifest path, and the one to add filled in from the PR's rows (`validator manifest`
+    #: writes it; the `manifest-missing` problem suggests it); not in the JSON.
+    manifest_path: str | None = Field(default=None, exclude=True)
+    manifest_template: str | None = Field(default=None, exclude=True)
 
     @property
     def has_errors(self) -> bool:

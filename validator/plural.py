@@ -48,3 +48,5 @@ THREAD = Noun(("thread", "threads"), ("поток", "потока", "поток�
 REPORT = Noun(("report", "reports"), ("отчёт", "отчёта", "отчётов"))
 SAMPLE = Noun(("sample", "samples"), ("пример", "примера", "примеров"))
 REPEAT = Noun(("repeat", "repeats"), ("повтор", "повтора", "повторов"))
+LINE = Noun(("line", "lines"), ("строка", "строки", "строк"))
+FILE = Noun(("file", "files"), ("файл", "файла", "файлов"))

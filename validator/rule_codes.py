@@ -9,21 +9,25 @@ from __future__ import annotations
 
 #: Ownership: which rows a pull request may touch (errors by default).
 OWNERSHIP_RULES: tuple[str, ...] = (
-    "ownership-unchecked",
-    "title-no-team",
+    "team-unknown",
     "manifest-missing",
     "manifest-invalid",
     "manifest-team-mismatch",
-    "run-declared-by-other-team",
+    "row-declared-twice",
+    "readme-removed",
+    "readme-text-changed",
+    "results-outside-readme",
     "table-removed",
     "table-header-changed",
     "row-not-declared",
     "row-changed-not-owned",
     "row-reformatted-not-owned",
     "row-removed-not-owned",
+    "file-not-owned",
 )
 #: Plausibility: numbers impossible on their face (warnings by default).
 PLAUSIBILITY_RULES: tuple[str, ...] = (
+    "method-names-model",
     "vram-below-weights",
     "ram-below-weights",
     "no-original-row",

@@ -1,27 +1,35 @@
-"""What a pull request may change in the comparison table, and which numbers are impossible on their face.
+"""What a pull request may change, and which numbers are impossible on their face.
 
 Two families, each rule a problem type with a stable code:
-- ownership: a PR adds, changes or removes only the rows its team's manifest declares, and leaves the
-  table and its header alone (errors by default);
+- ownership: a PR adds, changes or removes only its team's rows, changes only files in its team's
+  folder, and leaves the course's README text, the table and its header alone (errors by default). It
+  is judged on every PR, with or without a manifest: a team's rows are those its manifest declares, or,
+  without one (or when the team is unknown), the rows the PR itself adds;
 - plausibility: numbers that contradict each other or the hardware (warnings by default).
 
-Every rule's severity can be changed, or the rule turned off, with `[rules.severity]` in the config.
-Plausibility rules look only at the rows the PR added or changed in value: old rows are not the PR's doing.
-Each plausibility message shows its arithmetic, so a student can check it by hand.
+Every rule's severity can be changed, or the rule turned off, with `[rules.severity]` in the config
+(`manifest-missing` has its own key, `rules.manifest_missing`). Plausibility rules look only at the rows
+the PR added or changed in value: old rows are not the PR's doing. Each plausibility message shows its
+arithmetic, so a student can check it by hand.
 """
 
 from __future__ import annotations
 
+import difflib
+import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from validator.config import RulesConfig
 from validator.hardware import BYTES_PER_GB, find_gpu
 from validator.metrics import metric_key
 from validator.model import (
+    MANIFEST_NAME,
     QUANTITY_FIELDS,
     Manifest,
     ManifestError,
+    MarkdownDiff,
     Problem,
     Row,
     Severity,
@@ -29,32 +37,27 @@ from validator.model import (
     TableDiff,
     row_key_part,
 )
+from validator.plural import FILE, LINE, ROW, plural_ru
 from validator.problems import ProblemType, define
 from validator.rule_codes import RULE_CODES
+from validator.teams import NO_TEAM, TeamIdentity
 from validator.units import format_number, format_quantity, mb
 
 # --- ownership -------------------------------------------------------------------------------------
 
-NO_TITLE = define(
-    "ownership-unchecked",
+TEAM_UNKNOWN = define(
+    "team-unknown",
     "warning",
-    "no pull-request title given (--title): the team, and so which rows it may change, is unknown; "
-    "ownership is not checked",
-    "не задан заголовок pull request (--title): команда, а значит и строки, которые ей можно менять, "
-    "неизвестны; принадлежность строк не проверена",
-)
-TITLE_NO_TEAM = define(
-    "title-no-team",
-    "error",
-    "the title {title!r} does not name a team as the course asks (`<team> HW-<n>`, e.g. `ml_masters HW-1`)",
-    "заголовок {title!r} не называет команду, как просит курс "
-    "(`<команда> HW-<n>`, например `ml_masters HW-1`)",
+    "the pull request's team is unknown: {why}; only the rows and files it adds count as its own",
+    "команда pull request неизвестна: {why}; своими считаются только строки и файлы, которые он добавляет",
 )
 MANIFEST_MISSING = define(
     "manifest-missing",
     "error",
-    "team {team!r} has no manifest {manifest} at the head commit: no row can be attributed to it",
-    "у команды {team!r} нет манифеста {manifest} в головном коммите: ни одна строка ей не принадлежит",
+    "team {team!r} has no manifest {manifest} at the head commit, so only the rows this pull request adds "
+    "are its own and none can be re-run; add this manifest (filled in from the pull request's rows)",
+    "у команды {team!r} нет манифеста {manifest} в головном коммите: её строки — только добавленные этим "
+    "pull request, и перезапустить их нельзя; добавьте этот манифест (заполнен по строкам pull request)",
 )
 #: One code for a broken bench.toml, whoever reads it (the diff's ownership rule, verify's discovery).
 MANIFEST_INVALID = define(
@@ -66,16 +69,38 @@ MANIFEST_INVALID = define(
 MANIFEST_TEAM_MISMATCH = define(
     "manifest-team-mismatch",
     "error",
-    "the manifest says team {manifest_team!r}, the title says {team!r}",
-    "в манифесте команда {manifest_team!r}, а в заголовке {team!r}",
+    "the manifest says team {manifest_team!r}, but the pull request is team {team!r}'s",
+    "в манифесте команда {manifest_team!r}, а pull request — команды {team!r}",
 )
-RUN_DECLARED_BY_OTHER = define(
-    "run-declared-by-other-team",
+ROW_DECLARED_TWICE = define(
+    "row-declared-twice",
     "error",
-    "({model}, {method}) is already declared by team {owner}: a (model, method) is declared by one team "
-    "only, and a manifest counts only for the team whose folder holds it",
-    "({model}, {method}) уже объявлена командой {owner}: пару (модель, метод) объявляет только одна "
-    "команда, а манифест действует только для команды, в чьей папке он лежит",
+    "({model}, {method}) is already declared by team {other!r} in {other_path}: a (model, method) belongs "
+    "to one team; name your own variant in the method cell",
+    "({model}, {method}) уже объявлена командой {other!r} в {other_path}: пара (модель, метод) принадлежит "
+    "одной команде; назовите свой вариант в ячейке метода",
+)
+README_REMOVED = define(
+    "readme-removed",
+    "error",
+    "{readme}, the course's README with the comparison table, is deleted",
+    "{readme}, README курса со сравнительной таблицей, удалён",
+)
+README_TEXT_CHANGED = define(
+    "readme-text-changed",
+    "error",
+    "the course's text in {readme} changed outside the comparison table ({changes}, the first at line "
+    "{first}); a team adds or edits only its rows of the table",
+    "текст курса в {readme} изменён вне сравнительной таблицы ({changes}, первая — строка {first}); "
+    "команда добавляет и правит только свои строки таблицы",
+)
+RESULTS_OUTSIDE_README = define(
+    "results-outside-readme",
+    "warning",
+    "{file} holds {rows} of a comparison table (line {table_line}), but the course's table is {course}, and "
+    "only that one is read: move the rows there",
+    "в {file} {rows} сравнительной таблицы (строка {table_line}), но таблица курса — {course}, и читается "
+    "только она: перенесите строки туда",
 )
 TABLE_REMOVED = define(
     "table-removed",
@@ -98,25 +123,35 @@ ROW_NOT_DECLARED = define(
 ROW_CHANGED_NOT_OWNED = define(
     "row-changed-not-owned",
     "error",
-    "row ({model}, {method}) is not declared by team {team!r}, but its {fields} changed",
-    "строка ({model}, {method}) не принадлежит команде {team!r}, но в ней изменено: {fields}",
+    "row ({model}, {method}) is not {owner}, but its {fields} changed",
+    "строка ({model}, {method}) не {owner}, но в ней изменено: {fields}",
 )
 ROW_REFORMATTED_NOT_OWNED = define(
     "row-reformatted-not-owned",
     "warning",
-    "row ({model}, {method}) is not declared by team {team!r}, but the writing of its {fields} changed "
-    "(same numbers)",
-    "строка ({model}, {method}) не принадлежит команде {team!r}, но переписаны ячейки {fields} (числа те же)",
+    "row ({model}, {method}) is not {owner}, but the writing of its {fields} changed (same numbers)",
+    "строка ({model}, {method}) не {owner}, но переписаны ячейки {fields} (числа те же)",
 )
 ROW_REMOVED_NOT_OWNED = define(
     "row-removed-not-owned",
     "error",
-    "row ({model}, {method}) (line {base_line} of the base) was removed, "
-    "but team {team!r} does not declare it",
-    "удалена строка ({model}, {method}) (строка {base_line} базовой версии), но она не принадлежит "
-    "команде {team!r}",
+    "row ({model}, {method}) (line {base_line} of the base) was removed, but it is not {owner}",
+    "удалена строка ({model}, {method}) (строка {base_line} базовой версии), но она не {owner}",
 )
-
+FILE_NOT_OWNED = define(
+    "file-not-owned",
+    "error",
+    "this pull request {change} {file}, {whose}",
+    "этот pull request {change} {file} — {whose}",
+)
+METHOD_NAMES_MODEL = define(
+    "method-names-model",
+    "warning",
+    "the method cell `{method}` names the model, not a compression method: an original (uncompressed) "
+    "row's method is `{original}`",
+    "в ячейке метода `{method}` название модели, а не метода сжатия: у исходной (несжатой) модели метод "
+    "— `{original}`",
+)
 # --- plausibility ----------------------------------------------------------------------------------
 
 VRAM_BELOW_WEIGHTS = define(
@@ -144,10 +179,8 @@ NO_ORIGINAL_ROW = define(
 SIZE_CONTRADICTS_METHOD = define(
     "size-contradicts-method",
     "warning",
-    "{kind} weights should be about {share} of the original: {share} × {original} MB = {expected} MB, "
-    "±{tolerance}% is {low}–{high} MB, but the row says {weights} MB",
-    "веса {kind} должны занимать около {share} исходных: {share} × {original} MB = {expected} MB, "
-    "±{tolerance}% это {low}–{high} MB, а в строке {weights} MB",
+    "{kind} weights should be {expected}; ±{tolerance}% is {low}–{high} MB, but the row says {weights} MB",
+    "веса {kind} должны занимать {expected}; ±{tolerance}% это {low}–{high} MB, а в строке {weights} MB",
 )
 THROUGHPUT_ABOVE_ROOFLINE = define(
     "throughput-above-roofline",
@@ -173,18 +206,22 @@ SPREAD_ABOVE_VALUE = define(
 )
 
 _TYPES: tuple[ProblemType, ...] = (
-    NO_TITLE,
-    TITLE_NO_TEAM,
+    TEAM_UNKNOWN,
     MANIFEST_MISSING,
     MANIFEST_INVALID,
     MANIFEST_TEAM_MISMATCH,
-    RUN_DECLARED_BY_OTHER,
+    ROW_DECLARED_TWICE,
+    README_REMOVED,
+    README_TEXT_CHANGED,
+    RESULTS_OUTSIDE_README,
     TABLE_REMOVED,
     HEADER_CHANGED,
     ROW_NOT_DECLARED,
     ROW_CHANGED_NOT_OWNED,
     ROW_REFORMATTED_NOT_OWNED,
     ROW_REMOVED_NOT_OWNED,
+    FILE_NOT_OWNED,
+    METHOD_NAMES_MODEL,
     VRAM_BELOW_WEIGHTS,
     RAM_BELOW_WEIGHTS,
     NO_ORIGINAL_ROW,
@@ -204,6 +241,10 @@ def manifest_problem(error: ManifestError, path: str) -> Problem:
     return MANIFEST_INVALID.at(error.line, error.column, path=path, reason=error.message)
 
 
+#: At most this many `file-not-owned` problems, one per file; the rest are counted in one more.
+MAX_FILE_PROBLEMS = 20
+
+
 def _num(value: float) -> str:
     """A computed number, rounded for reading (the inputs keep their full writing)."""
     return format_number(round(value, 2) if abs(value) >= 1 else float(f"{value:.3g}"))
@@ -218,22 +259,177 @@ def _column(row: Row, field: str) -> int | None:
     return source.column if source else None
 
 
-# --- team and ownership ----------------------------------------------------------------------------
+def _both(en: str, ru: str, name: str) -> dict[str, str]:
+    """A clause that differs by language, as the `{name}` of a message (see `validator.problems`)."""
+    return {f"{name}_en": en, f"{name}_ru": ru}
 
 
-def team_from_title(title: str, config: RulesConfig) -> str | None:
-    """The team a PR title names, or None; a name that could leave the submissions folder is refused."""
-    match = re.search(config.title_pattern, title)
-    if not match or not match.group("team"):
+# --- what the rules know about the pull request -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangedFile:
+    """A file the pull request changed: git's status letter (`A`dded, `M`odified, `D`eleted...) and path."""
+
+    status: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """One `[[run]]` of a manifest at the head commit: the folder's team declares a (model, method)."""
+
+    team: str
+    path: str
+    model: str
+    method: str
+    line: int | None
+    #: Not declared by this manifest at the base: the pull request adds the declaration.
+    new: bool
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (row_key_part(self.model), row_key_part(self.method))
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    """What the rules know about a pull request besides its Markdown files."""
+
+    team: TeamIdentity = NO_TEAM
+    title: str | None = None
+    #: The team's manifest at the head: read, unreadable (its error), or absent (None).
+    manifest: Manifest | ManifestError | None = None
+    #: Every file the pull request changed; empty when not known (an in-memory diff).
+    files: tuple[ChangedFile, ...] = ()
+    #: Every manifest declaration at the head, when the pull request changes a manifest.
+    declarations: tuple[Declaration, ...] = ()
+    #: The course's team file at the base, when it has one; files of other teams are told by it.
+    teams_file: str | None = None
+    #: Team name -> folder, for every team the course knows (team file) or has (submissions folder).
+    team_folders: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def manifest_path(self) -> str | None:
+        return f"{self.team.folder}/{MANIFEST_NAME}" if self.team.folder else None
+
+
+# --- team and manifest -----------------------------------------------------------------------------
+
+
+def _why_unknown(pr: PullRequest, config: RulesConfig) -> dict[str, str]:
+    team, title = pr.team, pr.title
+    shown = None if title is None else (title if len(title) <= 120 else title[:120] + "…")
+    if team.refused_title_team is not None:
+        return _both(
+            f"the title names team {team.refused_title_team!r}, but author {team.author!r} is not among its "
+            f"members in {pr.teams_file}",
+            f"заголовок называет команду {team.refused_title_team!r}, но автора {team.author!r} нет среди её "
+            f"участников в {pr.teams_file}",
+            "why",
+        )
+    if pr.teams_file is not None:
+        author_en = (
+            f"author {team.author!r} is in no team of {pr.teams_file}" if team.author else "no author given"
+        )
+        author_ru = (
+            f"автора {team.author!r} нет ни в одной команде {pr.teams_file}"
+            if team.author
+            else "автор не задан"
+        )
+        title_en = f"the title {shown!r} names none of its teams" if shown is not None else "no title given"
+        title_ru = (
+            f"заголовок {shown!r} не называет ни одну из её команд"
+            if shown is not None
+            else "заголовок не задан"
+        )
+        return _both(f"{author_en}, and {title_en}", f"{author_ru}, а {title_ru}", "why")
+    title_en = (
+        f"the title {shown!r} does not name a team (`<team> HW-<n>`, e.g. `ml_masters HW-1`)"
+        if shown is not None
+        else "no title given (--title)"
+    )
+    title_ru = (
+        f"заголовок {shown!r} не называет команду (`<команда> HW-<n>`, например `ml_masters HW-1`)"
+        if shown is not None
+        else "заголовок не задан (--title)"
+    )
+    return _both(
+        f"the course has no team file ({config.teams_file}) and {title_en}",
+        f"у курса нет файла команд ({config.teams_file}), а {title_ru}",
+        "why",
+    )
+
+
+def _teams_entry(pr: PullRequest, config: RulesConfig) -> str | None:
+    """The team file entry a maintainer adds for the author, when the author is known."""
+    author = pr.team.author
+    if author is None:
         return None
-    team = match.group("team").strip()
-    if team in ("", ".", "..") or any(char in team for char in "/\\\x00:"):
-        return None
-    return team
+    name = pr.team.refused_title_team or "<team>"
+    folder = f"{config.submissions_dir.strip('/')}/{name}"
+    return (
+        f"[teams.{name}]\nfolder = {json.dumps(folder, ensure_ascii=False)}\nmembers = [{json.dumps(author)}]"
+    )
 
 
-def manifest_path(team: str, config: RulesConfig) -> str:
-    return f"{config.submissions_dir.strip('/')}/{team}/bench.toml"
+def team_problems(
+    pr: PullRequest, rows_touched: bool, template: str | None, config: RulesConfig
+) -> list[Problem]:
+    """The team unknown, or its manifest missing, broken or naming another team.
+
+    A PR that leaves the tables alone needs no manifest (its files are judged by their folder).
+    """
+    if not pr.team.known:
+        if not (rows_touched or pr.files):
+            return []
+        return [TEAM_UNKNOWN.at(None, None, suggestion=_teams_entry(pr, config), **_why_unknown(pr, config))]
+    team, where = pr.team.name, pr.manifest_path
+    assert team is not None and where is not None
+    manifest = pr.manifest
+    if manifest is None:
+        if not rows_touched or config.manifest_missing == "off":
+            return []
+        return [
+            MANIFEST_MISSING.at(
+                None,
+                path=where,
+                severity=config.manifest_missing,
+                suggestion=template,
+                manifest=where,
+                team=team,
+            )
+        ]
+    if isinstance(manifest, ManifestError):
+        return [manifest_problem(manifest, where)]
+    if row_key_part(manifest.team) != row_key_part(team):
+        return [MANIFEST_TEAM_MISMATCH.at(None, path=where, manifest_team=manifest.team, team=team)]
+    return []
+
+
+def declaration_problems(pr: PullRequest) -> list[Problem]:
+    """A (model, method) this pull request declares that another team's manifest already declares."""
+    problems: list[Problem] = []
+    for mine in pr.declarations:
+        if not mine.new:
+            continue
+        other = next((d for d in pr.declarations if d.key == mine.key and d.path != mine.path), None)
+        if other is not None:
+            problems.append(
+                ROW_DECLARED_TWICE.at(
+                    mine.line,
+                    None,
+                    path=mine.path,
+                    model=mine.model,
+                    method=mine.method,
+                    other=other.team,
+                    other_path=other.path,
+                )
+            )
+    return problems
+
+
+# --- the README and its table ----------------------------------------------------------------------
 
 
 def _headers(table: Table) -> list[str]:
@@ -254,83 +450,303 @@ def table_problems(diff: TableDiff) -> list[Problem]:
     return []
 
 
-def ownership_problems(
-    diff: TableDiff,
-    *,
-    title: str | None,
-    manifest: Manifest | ManifestError | None,
-    config: RulesConfig,
-    owners: Mapping[tuple[str, str], Sequence[str]] | None = None,
-) -> list[Problem]:
-    """Rows added, changed or removed that the PR's team does not declare.
+def _table_lines(lines: Sequence[str], tables: Iterable[Table]) -> set[int]:
+    """0-based indexes of the lines that belong to a comparison table, with the heading right above it."""
+    taken: set[int] = set()
+    for table in tables:
+        first = table.line - 1
+        last = max([table.line + 1, *(row.line for row in table.rows)]) - 1
+        taken.update(range(first, min(last, len(lines) - 1) + 1))
+        above = first - 1
+        while above >= 0 and not lines[above].strip():
+            above -= 1
+        if above >= 0 and lines[above].lstrip().startswith("#"):
+            taken.update(range(above, first))
+    return taken
 
-    `manifest` is the team's manifest at the head commit: read, unreadable (its error) or absent (None).
-    `owners`: (model, method) -> the teams whose manifest declares it at the base revision; a run
-    another team declared first is not the PR team's, whatever its manifest says.
-    """
-    touched = bool(diff.added or diff.changed or diff.removed)
-    if title is None:
-        return [NO_TITLE.at(None)] if touched else []
-    team = team_from_title(title, config)
-    if team is None:
-        shown = title if len(title) <= 120 else title[:120] + "…"
-        return [TITLE_NO_TEAM.at(None, title=shown)]
-    where = manifest_path(team, config)
-    if not touched:
-        return []  # a PR that leaves the table alone needs no manifest to be judged here
-    if manifest is None:
-        return [MANIFEST_MISSING.at(None, path=where, manifest=where, team=team)]
-    if isinstance(manifest, ManifestError):
-        return [manifest_problem(manifest, where)]
-    problems: list[Problem] = []
-    if row_key_part(manifest.team) != row_key_part(team):
-        problems.append(MANIFEST_TEAM_MISMATCH.at(None, path=where, manifest_team=manifest.team, team=team))
-    declared = {run.key for run in manifest.runs}
-    for run in manifest.runs:
-        others = [t for t in (owners or {}).get(run.key, []) if row_key_part(t) != row_key_part(team)]
-        if others and len(others) == len((owners or {}).get(run.key, [])):
-            declared.discard(run.key)
-            problems.append(
-                RUN_DECLARED_BY_OTHER.at(
-                    run.line, None, path=where, model=run.model, method=run.method, owner=", ".join(others)
-                )
-            )
-    for row in diff.added:
-        if row.key not in declared:
-            problems.append(
-                ROW_NOT_DECLARED.at(
-                    row.line,
-                    _column(row, "model"),
-                    model=row.model,
-                    method=_method(row),
-                    team=team,
-                    manifest=where,
-                )
-            )
-    for change in diff.changed:
-        row = change.after
-        if row.key in declared:
+
+def _line_changes(removed: int, added: int) -> dict[str, str]:
+    """`3 lines removed, 1 line added`; `удалены 3 строки, добавлена 1 строка` (the verb agrees)."""
+    en = [f"{LINE.count(n)} {verb}" for n, verb in ((removed, "removed"), (added, "added")) if n]
+    ru = [
+        f"{plural_ru(n, verbs)} {LINE.count(n, 'ru')}"
+        for n, verbs in (
+            (removed, ("удалена", "удалены", "удалено")),
+            (added, ("добавлена", "добавлены", "добавлено")),
+        )
+        if n
+    ]
+    return _both(", ".join(en), ", ".join(ru), "changes")
+
+
+def readme_text_problems(diff: MarkdownDiff) -> list[Problem]:
+    """Lines of the README outside its comparison tables added, removed or edited (blank lines aside)."""
+    if diff.base_lines is None or diff.head_lines is None:
+        return []
+
+    def outside(lines: Sequence[str], tables: Iterable[Table]) -> list[tuple[int, str]]:
+        skip = _table_lines(lines, tables)
+        return [(n, " ".join(text.split())) for n, text in enumerate(lines) if n not in skip and text.strip()]
+
+    base = outside(diff.base_lines, [d.base_table for d in diff.tables if d.base_table is not None])
+    head = outside(diff.head_lines, [d.head_table for d in diff.tables if d.head_table is not None])
+    matcher = difflib.SequenceMatcher(None, [t for _, t in base], [t for _, t in head], autojunk=False)
+    removed = added = 0
+    first: int | None = None
+    for op, b1, b2, h1, h2 in matcher.get_opcodes():
+        if op == "equal":
             continue
-        kind = ROW_REFORMATTED_NOT_OWNED if change.format_only else ROW_CHANGED_NOT_OWNED
-        first = change.fields[0] if change.fields else "model"
+        removed += b2 - b1
+        added += h2 - h1
+        if first is None:
+            first = head[h1][0] + 1 if h1 < len(head) else (head[-1][0] + 2 if head else 1)
+    if first is None:
+        return []
+    return [
+        README_TEXT_CHANGED.at(
+            first,
+            None,
+            readme=diff.path,
+            first=first,
+            **_line_changes(removed, added),
+        )
+    ]
+
+
+def readme_problems(diff: MarkdownDiff) -> list[Problem]:
+    """The README deleted, its tables removed or re-headed, its text outside the tables edited."""
+    if diff.base_lines is not None and diff.head_lines is None:
+        return [README_REMOVED.at(None, readme=diff.path)]
+    problems = [problem for table in diff.tables for problem in table_problems(table)]
+    return problems + readme_text_problems(diff)
+
+
+def results_outside_problems(readme: MarkdownDiff, others: Sequence[MarkdownDiff]) -> list[Problem]:
+    """Rows written into another Markdown file while the course's table got none."""
+    if readme.added or readme.changed:
+        return []
+    course_table = next(
+        (d.head_table or d.base_table for d in readme.tables if d.head_table or d.base_table), None
+    )
+    if course_table is not None:
+        course = _both(
+            f"in {readme.path} (line {course_table.line})",
+            f"в {readme.path} (строка {course_table.line})",
+            "course",
+        )
+    else:
+        course = _both(
+            f"in {readme.path}, which has none yet at this revision: add it there",
+            f"в {readme.path}, где её пока нет в этой ревизии: добавьте её туда",
+            "course",
+        )
+    problems: list[Problem] = []
+    for other in others:
+        rows = [*other.added, *(c.after for c in other.changed)]
+        table = next((d.head_table for d in other.tables if d.head_table is not None), None)
+        if not rows or table is None:
+            continue
         problems.append(
-            kind.at(
-                row.line,
-                _column(row, first),
-                model=row.model,
-                method=_method(row),
-                team=team,
-                fields=", ".join(change.fields),
+            RESULTS_OUTSIDE_README.at(
+                table.line,
+                1,
+                path=other.path,
+                file=other.path,
+                table_line=table.line,
+                rows_en=ROW.count(len(rows)),
+                rows_ru=ROW.count(len(rows), "ru"),
+                **course,
             )
         )
-    for row in diff.removed:
-        if row.key not in declared:
+    return problems
+
+
+# --- rows ------------------------------------------------------------------------------------------
+
+
+def is_template(row: Row, config: RulesConfig) -> bool:
+    """The course's own placeholder row (`your model name`), which any team may replace."""
+    return row_key_part(row.model) in {row_key_part(m) for m in config.template_models}
+
+
+def _owner(pr: PullRequest) -> tuple[set[tuple[str, str]] | None, dict[str, str]]:
+    """The keys the team declares (None: only rows the PR adds are its own), and how to say whose rows."""
+    team, where, manifest = pr.team.name, pr.manifest_path, pr.manifest
+    if team is not None and isinstance(manifest, Manifest):
+        # A row this PR newly declares while another team's manifest declares it stays the other's.
+        contested = {
+            mine.key
+            for mine in pr.declarations
+            if mine.new
+            and mine.path == where
+            and any(d.key == mine.key and d.path != where for d in pr.declarations)
+        }
+        return {run.key for run in manifest.runs} - contested, _both(
+            f"declared by team {team!r} in {where}", f"объявлена командой {team!r} в {where}", "owner"
+        )
+    if team is not None:
+        return None, _both(
+            f"one this pull request adds (team {team!r} has no valid manifest {where}, so only the rows "
+            "it adds are its own)",
+            f"добавлена этим pull request (у команды {team!r} нет корректного манифеста {where}, поэтому её "
+            "строки — только те, что она добавляет)",
+            "owner",
+        )
+    return None, _both(
+        "one this pull request adds (the team is unknown, so only the rows it adds are its own)",
+        "добавлена этим pull request (команда неизвестна, поэтому её строки — только те, что он добавляет)",
+        "owner",
+    )
+
+
+def _close(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate `word` was most likely meant to be (`bert-large-ner` for `bert-larg-ner`), if any."""
+    folded = {row_key_part(c): c for c in candidates}
+    match = difflib.get_close_matches(row_key_part(word), list(folded), n=1, cutoff=0.85)
+    return folded[match[0]] if match and match[0] != row_key_part(word) else None
+
+
+def _did_you_mean(row: Row, manifest: Manifest) -> str | None:
+    """For a row the manifest does not declare: the declared model or method it is closest to."""
+    models = {run.model for run in manifest.runs}
+    model = next((m for m in models if row_key_part(m) == row_key_part(row.model)), None)
+    if model is None:
+        return _close(row.model, models)
+    return _close(
+        _method(row), [run.method for run in manifest.runs if row_key_part(run.model) == row.key[0]]
+    )
+
+
+def row_ownership_problems(diffs: Sequence[TableDiff], pr: PullRequest, config: RulesConfig) -> list[Problem]:
+    """Rows added, changed or removed that the PR's team does not own (see `_owner`)."""
+    declared, owner = _owner(pr)
+    manifest = pr.manifest if isinstance(pr.manifest, Manifest) else None
+    problems: list[Problem] = []
+    for diff in diffs:
+        if declared is not None and manifest is not None:
+            for row in diff.added:
+                if row.key not in declared:
+                    problems.append(
+                        ROW_NOT_DECLARED.at(
+                            row.line,
+                            _column(row, "model"),
+                            suggestion=_did_you_mean(row, manifest),
+                            model=row.model,
+                            method=_method(row),
+                            team=pr.team.name,
+                            manifest=pr.manifest_path,
+                        )
+                    )
+        for change in diff.changed:
+            row = change.after
+            if (declared is not None and row.key in declared) or is_template(change.before, config):
+                continue
+            kind = ROW_REFORMATTED_NOT_OWNED if change.format_only else ROW_CHANGED_NOT_OWNED
+            first = change.fields[0] if change.fields else "model"
+            problems.append(
+                kind.at(
+                    row.line,
+                    _column(row, first),
+                    model=row.model,
+                    method=_method(row),
+                    team=pr.team.name or "",
+                    fields=", ".join(change.fields),
+                    **owner,
+                )
+            )
+        for row in diff.removed:
+            if (declared is not None and row.key in declared) or is_template(row, config):
+                continue
             line = diff.head_table.line if diff.head_table else None
             problems.append(
                 ROW_REMOVED_NOT_OWNED.at(
-                    line, None, model=row.model, method=_method(row), team=team, base_line=row.line
+                    line,
+                    None,
+                    model=row.model,
+                    method=_method(row),
+                    team=pr.team.name or "",
+                    base_line=row.line,
+                    **owner,
                 )
             )
+    return problems
+
+
+# --- files -----------------------------------------------------------------------------------------
+
+_CHANGE = {
+    "A": ("adds", "добавляет"),
+    "D": ("deletes", "удаляет"),
+}
+
+
+def _whose(path: str, pr: PullRequest) -> dict[str, str] | None:
+    """Why `path` is not the PR's to change, or None when it is."""
+    owner = next(
+        (name for name, folder in pr.team_folders if path == folder or path.startswith(folder + "/")), None
+    )
+    if pr.team.folder is not None:
+        mine = pr.team.folder
+        if path == mine or path.startswith(mine + "/"):
+            return None
+        if owner is not None:
+            return _both(f"a file of team {owner!r}", f"файл команды {owner!r}", "whose")
+        return _both(
+            f"a course file outside the folder of team {pr.team.name!r} ({mine}/)",
+            f"файл курса вне папки команды {pr.team.name!r} ({mine}/)",
+            "whose",
+        )
+    if owner is not None:
+        return _both(
+            f"a file of team {owner!r} (this pull request's team is unknown)",
+            f"файл команды {owner!r} (команда этого pull request неизвестна)",
+            "whose",
+        )
+    return _both(
+        "a file that is not its own (the team is unknown, so only the files it adds are its own)",
+        "файл, который ему не принадлежит (команда неизвестна, поэтому его файлы — только добавленные им)",
+        "whose",
+    )
+
+
+def file_problems(pr: PullRequest, readme: str, config: RulesConfig) -> list[Problem]:
+    """Files changed outside the team's folder: another team's, or the course's (the README's rows aside)."""
+    problems: list[Problem] = []
+    refused: list[ChangedFile] = []
+    for changed in pr.files:
+        if changed.path == readme:
+            continue  # judged row by row, and its text outside the table by `readme-text-changed`
+        in_team_folder = any(
+            changed.path == folder or changed.path.startswith(folder + "/") for _, folder in pr.team_folders
+        )
+        if not pr.team.known and changed.status == "A" and not in_team_folder:
+            continue  # with no team known, what the PR adds is its own
+        if changed.path == pr.teams_file or _whose(changed.path, pr) is not None:
+            refused.append(changed)
+    for changed in refused[:MAX_FILE_PROBLEMS]:
+        whose = _whose(changed.path, pr) or _both("the course's team file", "файл команд курса", "whose")
+        en, ru = _CHANGE.get(changed.status, ("modifies", "изменяет"))
+        problems.append(
+            FILE_NOT_OWNED.at(
+                None, None, path=changed.path, file=changed.path, **_both(en, ru, "change"), **whose
+            )
+        )
+    if len(refused) > MAX_FILE_PROBLEMS:
+        more = len(refused) - MAX_FILE_PROBLEMS
+        problems.append(
+            FILE_NOT_OWNED.at(
+                None,
+                None,
+                file_en=f"{more} more {FILE.word(more)}",
+                **_both("changes", "изменяет", "change"),
+                **_both(
+                    "outside its team's folder, as above",
+                    "вне папки своей команды, как и выше",
+                    "whose",
+                ),
+                file_ru=f"ещё {FILE.count(more, 'ru')}",
+            )
+        )
     return problems
 
 
@@ -366,9 +782,27 @@ def method_share(method: str | None) -> tuple[float, str, str] | None:
     return None
 
 
-def _originals(table: Table, model: str, config: RulesConfig) -> list[Row]:
+def _originals(rows: Sequence[Row], model: str, config: RulesConfig) -> list[Row]:
     key = row_key_part(model)
-    return [r for r in table.rows if row_key_part(r.model) == key and is_original(r.method, config)]
+    return [r for r in rows if row_key_part(r.model) == key and is_original(r.method, config)]
+
+
+#: Method words that name a compression or export method, never a model.
+_METHOD_WORDS = re.compile(
+    r"quant|prun|distil|дистил|квант|прун|clust|класт|onnx|torchscript|openvino|tensorrt|gguf|export|sparse|"
+    r"lora|gptq|awq|int\d|fp\d|bf16"
+)
+_DISTILLATION = re.compile(r"distil|дистил")
+
+
+def names_model(row: Row) -> bool:
+    """`openai/whisper-small | Whisper`: the method cell holds (part of) the model's name, not a method."""
+    method = row_key_part(_method(row))
+    if not method or _METHOD_WORDS.search(method):
+        return False
+    model = row_key_part(row.model)
+    words = {w for w in re.split(r"[\s/_\-.:()]+", model) if w}
+    return method in (model, model.rsplit("/", 1)[-1]) or all(w in words for w in method.split())
 
 
 def _numbers(row: Row) -> dict[str, float]:
@@ -414,38 +848,79 @@ def _check_memory(row: Row, config: RulesConfig) -> Iterable[Problem]:
             )
 
 
-def _check_original(row: Row, table: Table, config: RulesConfig) -> Iterable[Problem]:
+def _check_original(row: Row, rows: Sequence[Row], config: RulesConfig) -> Iterable[Problem]:
     if row.method is None or is_original(row.method, config):
         return  # a table without a method column cannot tell an original from a compressed row
-    originals = _originals(table, row.model, config)
+    originals = _originals(rows, row.model, config)
     if not originals:
+        others = [r for r in rows if is_original(r.method, config)]
+        if _DISTILLATION.search(row_key_part(row.method)) and others:
+            return  # a distilled student is compared with its teacher, a model of another name
+        if names_model(row):
+            original = config.original_methods[0] if config.original_methods else "Оригинал"
+            yield METHOD_NAMES_MODEL.at(
+                row.line, _column(row, "method"), suggestion=original, method=row.method, original=original
+            )
+            return
         yield NO_ORIGINAL_ROW.at(
             row.line,
             _column(row, "method"),
+            suggestion=_close(row.model, [r.model for r in others]),
             model=row.model,
             method=_method(row),
             originals=", ".join(config.original_methods),
         )
         return
+    yield from _check_size(row, originals, config)
+
+
+def _check_size(row: Row, originals: Sequence[Row], config: RulesConfig) -> Iterable[Problem]:
+    """A compressed row's weights against the share its method keeps of the original's.
+
+    A cast (`.half()`) shrinks every weight. Quantization (INT8, 4-bit, GPTQ, AWQ) shrinks the weights of
+    linear layers only: dynamic INT8 and weight-only methods keep embeddings, the LM head and norms in
+    floating point, up to `float_fraction_max` of the parameters (52% for rubert-base-cased's 120k-word
+    vocabulary). So its size lies between the share of the original and that fraction kept whole.
+    """
     share = method_share(row.method)
     original = next((r.weights_size for r in originals if r.weights_size is not None), None)
     if share is None or original is None or row.weights_size is None or original.value <= 0:
         return
     fraction, label, kind = share
-    expected = fraction * original.value
-    low, high = expected * (1 - config.size_tolerance), expected * (1 + config.size_tolerance)
+    size = original.value
+    low = fraction * size
+    if kind == "FP16":
+        high = low
+        expected = _both(
+            f"about {label} of the original: {label} × {_num(size)} MB = {_num(low)} MB",
+            f"около {label} исходных: {label} × {_num(size)} MB = {_num(low)} MB",
+            "expected",
+        )
+    else:
+        kept = config.float_fraction_max
+        whole = kept + (1 - kept) * fraction
+        high = whole * size
+        expected = _both(
+            f"between {label} × {_num(size)} MB = {_num(low)} MB (every weight quantized) and "
+            f"{_num(whole)} × {_num(size)} MB = {_num(high)} MB (up to {_num(kept * 100)}% of the "
+            f"parameters — embeddings, LM head — kept in floating point: {_num(kept)} + {_num(1 - kept)} × "
+            f"{label} = {_num(whole)})",
+            f"от {label} × {_num(size)} MB = {_num(low)} MB (квантизованы все веса) до {_num(whole)} × "
+            f"{_num(size)} MB = {_num(high)} MB (до {_num(kept * 100)}% параметров — эмбеддинги, LM head — "
+            f"остаются в плавающей точке: {_num(kept)} + {_num(1 - kept)} × {label} = {_num(whole)})",
+            "expected",
+        )
+    low, high = low * (1 - config.size_tolerance), high * (1 + config.size_tolerance)
     if not low <= row.weights_size.value <= high:
         yield SIZE_CONTRADICTS_METHOD.at(
             row.line,
             _column(row, "weights_size"),
             kind=kind,
-            share=label,
-            original=_num(original.value),
-            expected=_num(expected),
             tolerance=_num(config.size_tolerance * 100),
             low=_num(low),
             high=_num(high),
             weights=_num(row.weights_size.value),
+            **expected,
         )
 
 
@@ -480,11 +955,11 @@ def _check_roofline(row: Row, config: RulesConfig) -> Iterable[Problem]:
         )
 
 
-def _check_copied(row: Row, table: Table, config: RulesConfig) -> Iterable[Problem]:
+def _check_copied(row: Row, rows: Sequence[Row], config: RulesConfig) -> Iterable[Problem]:
     mine = _numbers(row)
     if len(mine) < config.copied_min_values:
         return
-    for other in table.rows:
+    for other in rows:
         if other is row or row_key_part(other.model) == row_key_part(row.model):
             continue
         theirs = _numbers(other)
@@ -528,14 +1003,17 @@ def _check_spread(row: Row) -> Iterable[Problem]:
             )
 
 
-def plausibility_problems(rows: Sequence[Row], table: Table, config: RulesConfig) -> list[Problem]:
-    """Numbers in `rows` (the PR's new or changed rows) that are impossible on their face."""
+def plausibility_problems(rows: Sequence[Row], context: Sequence[Row], config: RulesConfig) -> list[Problem]:
+    """Numbers in `rows` (the PR's new or changed rows) that are impossible on their face.
+
+    `context` holds every row of the file's comparison tables: an original row may stand in another table.
+    """
     problems: list[Problem] = []
     for row in rows:
         problems += _check_memory(row, config)
-        problems += _check_original(row, table, config)
+        problems += _check_original(row, context, config)
         problems += _check_roofline(row, config)
-        problems += _check_copied(row, table, config)
+        problems += _check_copied(row, context, config)
         problems += _check_spread(row)
     return problems
 
@@ -553,20 +1031,37 @@ def with_severities(problems: Iterable[Problem], config: RulesConfig) -> list[Pr
     return result
 
 
+def _at(problems: Iterable[Problem], path: str) -> list[Problem]:
+    """Problems of a file other than the report's README carry its path."""
+    return [p if p.path else p.model_copy(update={"path": path}) for p in problems]
+
+
 def apply_rules(
-    diff: TableDiff,
-    *,
-    title: str | None,
-    manifest: Manifest | ManifestError | None,
+    readme: MarkdownDiff,
+    pr: PullRequest,
     config: RulesConfig,
-    owners: Mapping[tuple[str, str], Sequence[str]] | None = None,
+    *,
+    others: Sequence[MarkdownDiff] = (),
+    template: str | None = None,
 ) -> list[Problem]:
-    """Every ownership and plausibility problem of a table diff, severities as configured."""
-    touched = [*diff.added, *(c.after for c in diff.changed if not c.format_only)]
+    """Every ownership and plausibility problem of a pull request, severities as configured.
+
+    `readme` is the course README's diff, `others` the other Markdown files the PR changed (their rows are
+    judged for plausibility and reported when the README got none); `template` is the manifest to suggest
+    when the team has none.
+    """
+    rows_touched = bool(readme.added or readme.changed or readme.removed)
     problems = [
-        *table_problems(diff),
-        *ownership_problems(diff, title=title, manifest=manifest, config=config, owners=owners),
+        *team_problems(pr, rows_touched, template, config),
+        *declaration_problems(pr),
+        *readme_problems(readme),
+        *row_ownership_problems(readme.tables, pr, config),
+        *file_problems(pr, readme.path, config),
+        *results_outside_problems(readme, others),
     ]
-    if diff.head_table is not None:
-        problems += plausibility_problems(touched, diff.head_table, config)
+    for diff in (readme, *others):
+        rows = [*diff.added, *(c.after for c in diff.changed if not c.format_only)]
+        context = [row for table in diff.tables if table.head_table for row in table.head_table.rows]
+        found = plausibility_problems(rows, context, config)
+        problems += found if diff is readme else _at(found, diff.path)
     return with_severities(problems, config)

@@ -42,7 +42,7 @@ from validator.model import (
 from validator.problems import define, sort_key
 from validator.reading import format_metric
 from validator.reporters.words import field_name, note_text
-from validator.rules import MANIFEST_INVALID, MANIFEST_TEAM_MISMATCH, RUN_DECLARED_BY_OTHER, manifest_problem
+from validator.rules import MANIFEST_INVALID, MANIFEST_TEAM_MISMATCH, ROW_DECLARED_TWICE, manifest_problem
 from validator.rules import is_original as original_method
 from validator.units import format_quantity
 
@@ -178,13 +178,14 @@ def discover_submissions(
             earlier = [t for t in (owners or {}).get(run.key, []) if row_key_part(t) != row_key_part(owner)]
             if earlier and len(earlier) == len((owners or {}).get(run.key, [])):
                 problems.append(
-                    RUN_DECLARED_BY_OTHER.at(
+                    ROW_DECLARED_TWICE.at(
                         run.line,
                         None,
                         path=where,
                         model=run.model,
                         method=run.method,
-                        owner=", ".join(earlier),
+                        other=", ".join(earlier),
+                        other_path=f"{config.rules.submissions_dir}/{earlier[0]}/{MANIFEST_NAME}",
                     )
                 )
                 continue
@@ -200,16 +201,17 @@ def discover_submissions(
         for manifest, run in found:
             if mine and manifest is mine[0][0]:
                 continue
-            others = ", ".join(m.team for m, _ in found if m is not manifest)
+            others = [m for m, _ in found if m is not manifest]
             problems.append(
-                RUN_DECLARED_BY_OTHER.at(
+                ROW_DECLARED_TWICE.at(
                     run.line,
                     None,
                     severity="warning" if mine else None,
                     path=f"{config.rules.submissions_dir}/{manifest.folder.name}/{MANIFEST_NAME}",
                     model=run.model,
                     method=run.method,
-                    owner=others,
+                    other=", ".join(m.team for m in others),
+                    other_path=f"{config.rules.submissions_dir}/{others[0].folder.name}/{MANIFEST_NAME}",
                 )
             )
     return Submissions(manifests, problems, runs)
@@ -601,6 +603,7 @@ def verify_pull_request(
     config: Config,
     readme: str | None = None,
     team: str | None = None,
+    author: str | None = None,
     runner: Runner = harness_runner,
     environment: Environment | None = None,
     progress: Callable[[str], None] | None = None,
@@ -616,7 +619,7 @@ def verify_pull_request(
     from validator.git import resolve
 
     readme = readme or config.readme
-    diff = diff_revisions(repo, base, head, title=title, readme=readme, config=config)
+    diff = diff_revisions(repo, base, head, title=title, readme=readme, config=config, author=author)
     checked_out = resolve(repo, "HEAD")
     if diff.head is None or checked_out != diff.head:
         # The code we run comes from the working tree: it must be the head we report on.

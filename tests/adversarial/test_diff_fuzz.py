@@ -16,10 +16,11 @@ from bench.manifest import Manifest, ManifestError, parse_manifest
 from tests.diff.gitrepo import Repo
 from validator.check import check_bytes
 from validator.config import Config
-from validator.diff import diff_revisions, diff_tables
+from validator.diff import diff_markdown, diff_revisions, diff_tables, judge
 from validator.model import Problem, Severity
-from validator.problems import REGISTRY, localized, sort_key
-from validator.rules import apply_rules
+from validator.problems import REGISTRY, localized
+from validator.rules import ChangedFile, PullRequest
+from validator.teams import identify_team
 
 from . import strategies as gen
 
@@ -52,18 +53,20 @@ def _manifest(base: gen.TableSpec, choice: int) -> Manifest | ManifestError | No
 def _diff(
     base: bytes, head: bytes, title: str | None, manifest: Manifest | ManifestError | None
 ) -> list[Problem]:
-    base_report = check_bytes(base, "README.md", CONFIG)
-    head_report = check_bytes(head, "README.md", CONFIG)
-    diff = diff_tables(base_report, head_report)
-    head_rows = diff.head_table.rows if diff.head_table else []
-    base_rows = diff.base_table.rows if diff.base_table else []
-    # Every row is accounted for: head = added + paired, base = removed + paired.
-    paired = len(head_rows) - len(diff.added)
-    assert paired >= 0
-    assert len(base_rows) - len(diff.removed) == paired
-    assert len(diff.changed) <= paired
-    problems = apply_rules(diff, title=title, manifest=manifest, config=CONFIG.rules)
-    return sorted([*head_report.problems, *problems], key=sort_key)
+    readme, reading = diff_markdown("README.md", base, head, CONFIG)
+    for table in readme.tables:
+        head_rows = table.head_table.rows if table.head_table else []
+        base_rows = table.base_table.rows if table.base_table else []
+        # Every row is accounted for: head = added + paired, base = removed + paired.
+        paired = len(head_rows) - len(table.added)
+        assert paired >= 0
+        assert len(base_rows) - len(table.removed) == paired
+        assert len(table.changed) <= paired
+    team = identify_team(author=None, title=title, teams=None, config=CONFIG.rules)
+    # As git lists it: the README is a changed file whenever its bytes differ.
+    files = (ChangedFile("M", "README.md"),) if base != head else ()
+    pr = PullRequest(team=team, title=title, manifest=manifest if team.known else None, files=files)
+    return judge(readme, reading, pr, CONFIG)
 
 
 def assert_well_formed(problems: list[Problem], head: bytes) -> None:

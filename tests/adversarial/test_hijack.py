@@ -47,7 +47,7 @@ def test_a_team_cannot_take_over_another_teams_row(tmp_path: Path) -> None:
     done, report = verify(repo, base, head, "alpha HW-1")
     assert "Traceback" not in done.stderr, done.stderr
     assert report["verdict"] == "fail", report
-    assert "run-declared-by-other-team" in {p["code"] for p in report["problems"]}
+    assert "row-declared-twice" in {p["code"] for p in report["problems"]}
     diffed = cli(
         "diff",
         "--repo",

@@ -108,11 +108,23 @@ def test_reformatting_another_teams_row_is_a_warning(repo: Repo) -> None:
 
 
 def test_removing_another_teams_row_is_refused(repo: Repo) -> None:
-    pr(repo, (VIT, BERT), [("dslim/bert-large-NER", "Оригинал")])  # the template row deleted
+    pr(repo, (TEMPLATE, BERT), [("dslim/bert-large-NER", "Оригинал")])  # team2's ViT row deleted
     report = run_diff(repo)
     assert codes(report) == ["row-removed-not-owned"]
-    assert report.problems[0].params["base_line"] == "8"
+    assert report.problems[0].params["base_line"] == "9"
     assert report.problems[0].line == 6  # the head table's header line
+    assert report.problems[0].message == (
+        "row (google/vit-base-patch16-224-in21k, Оригинал) (line 9 of the base) was removed, but it is not "
+        f"declared by team '{TEAM}' in {MANIFEST}"
+    )
+
+
+def test_replacing_the_course_template_row_is_allowed(repo: Repo) -> None:
+    # pr-02 ... pr-08 all wrote their row over `| your model name | Оригинал | --Mb | ...`.
+    pr(repo, (BERT, VIT), [("dslim/bert-large-NER", "Оригинал")])
+    report = run_diff(repo)
+    assert [r.model for r in report.removed] == ["your model name"]
+    assert report.problems == []
 
 
 def test_changing_the_header_is_refused(repo: Repo) -> None:
@@ -131,12 +143,30 @@ def test_removing_the_table_is_refused(repo: Repo) -> None:
     assert report.added == []
 
 
-def test_a_title_without_a_team_is_refused_and_no_title_is_one_warning(repo: Repo) -> None:
+def test_without_a_team_the_pr_owns_the_rows_it_adds(repo: Repo) -> None:
     pr(repo, (TEMPLATE, VIT, BERT), None)
-    assert codes(run_diff(repo, title="Added evaluation code")) == ["title-no-team"]
+    for title in ("Added evaluation code", None):
+        report = run_diff(repo, title=title)
+        assert [(p.code, p.severity.value) for p in report.problems] == [("team-unknown", "warning")]
+        assert (report.team, report.team_found_by) == (None, "none")
+    message = run_diff(repo, title="Added evaluation code").problems[0].message
+    assert "the title 'Added evaluation code' does not name a team" in message
+    pr(repo, (TEMPLATE, VIT.replace("203.06Mb", "250Mb"), BERT), None)
     report = run_diff(repo, title=None)
-    assert [(p.code, p.severity.value) for p in report.problems] == [("ownership-unchecked", "warning")]
-    assert report.team is None
+    assert codes(report) == ["team-unknown", "row-changed-not-owned"]
+    assert report.problems[1].message == (
+        "row (google/vit-base-patch16-224-in21k, Оригинал) is not one this pull request adds (the team is "
+        "unknown, so only the rows it adds are its own), but its ram changed"
+    )
+
+
+def test_a_missing_manifest_stops_no_ownership_check(repo: Repo) -> None:
+    # The cohort's worst case: a PR without a manifest deleted another team's row and nothing was said.
+    pr(repo, (TEMPLATE, BERT), None)
+    report = run_diff(repo)
+    assert codes(report) == ["manifest-missing", "row-removed-not-owned"]
+    assert [p.severity.value for p in report.problems] == ["error", "error"]
+    assert "team 'ml_masters' has no valid manifest" in report.problems[1].message
 
 
 def test_a_cyrillic_team_name_finds_its_manifest(repo: Repo) -> None:
@@ -234,7 +264,18 @@ def test_cli_json_is_the_contract_and_exit_codes_follow_errors(repo: Repo) -> No
     code, output = cli(repo, "--base", "HEAD~1", "--head", "HEAD", "--title", TITLE, "--format", "json")
     data = json.loads(output)
     assert code == 1
-    assert list(data) == ["schema_version", "base", "head", "team", "added", "changed", "removed", "problems"]
+    assert list(data) == [
+        "schema_version",
+        "base",
+        "head",
+        "team",
+        "team_found_by",
+        "added",
+        "changed",
+        "removed",
+        "problems",
+    ]
+    assert data["team_found_by"] == "title"
     assert data["team"] == TEAM
     assert len(data["added"]) == 2
     assert (
@@ -243,8 +284,10 @@ def test_cli_json_is_the_contract_and_exit_codes_follow_errors(repo: Repo) -> No
     assert data["problems"][0]["code"] == "row-not-declared"
     code, output = cli(repo, "--base", "HEAD~1", "--head", "HEAD", "--format", "github")
     assert code == 0
-    assert output.startswith("::warning file=README.md,title=ownership-unchecked::")
+    assert output.startswith("::warning file=README.md,title=team-unknown::")
     code, output = cli(repo, "--base", "HEAD~1", "--head", "HEAD", "--title", TITLE, "--lang", "ru")
+    assert output.startswith("команда: ml_masters (по заголовку pull request)\n")
+    assert "добавлены 2 строки, изменено 0 строк (только запись: 0), удалено 0 строк;" in output
     assert "README.md:10: добавлена (dslim/bert-large-NER, Оригинал)" in output
     assert "не объявляет её" in output
 
@@ -264,8 +307,9 @@ def test_settings_are_read_from_the_base_revision(repo: Repo) -> None:
     pr(repo, (TEMPLATE, VIT, BERT), [])  # an empty manifest is invalid: no runs
     repo.commit({MANIFEST: manifest(TEAM, [("x", "y")]), "validator.toml": relax})
     code, output = cli(repo, "--base", "HEAD~2", "--head", "HEAD", "--title", TITLE)
-    assert code == 0
     assert "warning [row-not-declared]" in output  # the base's setting, not the PR's `off`
+    assert "validator.toml: error [file-not-owned] this pull request modifies validator.toml" in output
+    assert code == 1
     repo.commit({"validator.toml": "[rules]\nno_such_key = 1\n"})
     code, output = cli(repo, "--base", "HEAD", "--head", "HEAD")
     assert code == 2
@@ -273,11 +317,12 @@ def test_settings_are_read_from_the_base_revision(repo: Repo) -> None:
 
 
 def test_a_pr_that_leaves_the_table_alone_needs_no_manifest(repo: Repo) -> None:
-    repo.commit({"notebook.py": "print(1)\n"})
+    repo.commit({f"submissions/{TEAM}/notebook.py": "print(1)\n"})
     assert run_diff(repo).problems == []
-    assert run_diff(repo, title=None).problems == []
-    assert codes(run_diff(repo, title="x" * 500)) == ["title-no-team"]
-    assert run_diff(repo, title="x" * 500).problems[0].params["title"] == "x" * 120 + "…"
+    assert codes(run_diff(repo, title=None)) == ["team-unknown"]  # a file it adds is its own
+    (problem,) = run_diff(repo, title="x" * 500).problems
+    assert problem.code == "team-unknown"
+    assert f"the title '{'x' * 120}…' does not name a team" in problem.message
 
 
 def test_a_readme_missing_on_both_sides_is_an_io_error(repo: Repo) -> None:

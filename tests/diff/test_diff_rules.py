@@ -7,24 +7,32 @@ from pydantic import ValidationError
 
 from validator.check import check_bytes
 from validator.config import Config, RulesConfig
-from validator.diff import diff_tables
+from validator.diff import diff_markdown
 from validator.hardware import find_gpu
 from validator.model import Problem, Severity
-from validator.rules import RULES, apply_rules, is_original, method_share, team_from_title
+from validator.problems import localized
+from validator.rules import RULES, PullRequest, apply_rules, is_original, method_share
+from validator.teams import team_from_title
 
 from .gitrepo import BERT, BERT_INT8, readme
 
-EMPTY = check_bytes(b"# nothing yet\n", "README.md")
+#: The course README of a lesson without a table: `readme()` around no table, so only the table differs.
+EMPTY = b"# Course\n\nSome text.\n\nThe end.\n"
+
+
+def judged(base: bytes, head: bytes, config: RulesConfig | None = None) -> list[Problem]:
+    """Every rule problem of a PR turning README `base` into `head`, its team unknown."""
+    diff, _ = diff_markdown("README.md", base, head, Config())
+    return apply_rules(diff, PullRequest(), config or RulesConfig())
 
 
 def problems_of(
     *rows: str, config: RulesConfig | None = None, base_rows: tuple[str, ...] = ()
 ) -> list[Problem]:
     """Rule problems (ownership aside) of a PR that adds `rows` to a table holding `base_rows`."""
-    base = check_bytes(readme(*base_rows).encode(), "README.md") if base_rows else EMPTY
-    head = check_bytes(readme(*base_rows, *rows).encode(), "README.md")
-    found = apply_rules(diff_tables(base, head), title=None, manifest=None, config=config or RulesConfig())
-    return [p for p in found if p.code != "ownership-unchecked"]
+    base = readme(*base_rows).encode() if base_rows else EMPTY
+    found = judged(base, readme(*base_rows, *rows).encode(), config)
+    return [p for p in found if p.code != "team-unknown"]
 
 
 def codes(problems: list[Problem]) -> list[str]:
@@ -116,13 +124,32 @@ def test_original_methods_are_configurable() -> None:
 
 
 def test_a_size_that_contradicts_the_method_is_refused() -> None:
-    # pr-18: INT8 at 455 MB for a 711 MB original.
-    (problem,) = problems_of(row(method="Квантизация INT8", size="455Mb"), base_rows=(row(),))
+    # Derived from pr-18: an INT8 row as large as its 711 MB original was not quantized.
+    (problem,) = problems_of(row(method="Квантизация INT8", size="711Mb"), base_rows=(row(),))
     assert problem.code == "size-contradicts-method"
     assert problem.message == (
-        "INT8 weights should be about ¼ of the original: ¼ × 711 MB = 177.75 MB, ±50% is 88.88–266.62 MB, "
-        "but the row says 455 MB"
+        "INT8 weights should be between ¼ × 711 MB = 177.75 MB (every weight quantized) and 0.7 × 711 MB = "
+        "497.7 MB (up to 60% of the parameters — embeddings, LM head — kept in floating point: "
+        "0.6 + 0.4 × ¼ = 0.7); ±20% is 142.2–597.24 MB, but the row says 711 MB"
     )
+    assert localized(problem, "ru").startswith("веса INT8 должны занимать от ¼ × 711 MB = 177.75 MB")
+    (below,) = problems_of(row(method="INT8", size="100Mb"), base_rows=(row(),))
+    assert (below.params["low"], below.params["weights"]) == ("142.2", "100")
+    (half,) = problems_of(row(method="FP16", size="500Mb"), base_rows=(row(),))
+    assert half.message == (
+        "FP16 weights should be about ½ of the original: ½ × 711 MB = 355.5 MB; ±20% is 284.4–426.6 MB, "
+        "but the row says 500 MB"
+    )
+
+
+def test_dynamic_int8_keeps_embeddings_in_floating_point() -> None:
+    # pr-18's honest row: rubert-base-cased's 120k-word vocabulary is 52% of its parameters, and dynamic
+    # INT8 quantizes only the linear layers, so 711 MB becomes 0.48 × ¼ + 0.52 = 64% of it, 455 MB.
+    assert problems_of(row(method="Квантизация INT8", size="455Mb"), base_rows=(row(),)) == []
+    config = RulesConfig(float_fraction_max=0.2)  # a course whose models have small vocabularies
+    assert codes(
+        problems_of(row(method="Квантизация INT8", size="455Mb"), base_rows=(row(),), config=config)
+    ) == ["size-contradicts-method"]
 
 
 @pytest.mark.parametrize(
@@ -224,10 +251,9 @@ def test_an_unknown_rule_in_the_severity_table_is_refused() -> None:
 
 
 def test_rows_only_reformatted_are_not_judged_again() -> None:
-    base = check_bytes(readme(row(size="327.32Mb", gpu="5.95ms", vram="9.32Mb")).encode(), "README.md")
-    head = check_bytes(readme(row(size="327.32 MB", gpu="5.95 ms", vram="9.32 MB")).encode(), "README.md")
-    found = apply_rules(diff_tables(base, head), title=None, manifest=None, config=RulesConfig())
-    assert codes(found) == ["ownership-unchecked"]
+    base = readme(row(size="327.32Mb", gpu="5.95ms", vram="9.32Mb")).encode()
+    head = readme(row(size="327.32 MB", gpu="5.95 ms", vram="9.32 MB")).encode()
+    assert codes(judged(base, head)) == ["team-unknown", "row-reformatted-not-owned"]  # no vram-below-weights
 
 
 # --- team and hardware -----------------------------------------------------------------------------
@@ -290,5 +316,4 @@ def test_a_table_without_a_method_column_has_no_compressed_rows() -> None:
     head = check_bytes(text.encode(), "README.md")
     assert head.comparison is not None
     assert head.comparison.rows[0].method is None
-    found = apply_rules(diff_tables(EMPTY, head), title=None, manifest=None, config=RulesConfig())
-    assert codes(found) == ["ownership-unchecked"]
+    assert codes(judged(EMPTY, text.encode())) == ["team-unknown"]

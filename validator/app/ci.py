@@ -111,7 +111,7 @@ def run_ci(settings: CiSettings, progress: ProgressLine | None = None) -> Outcom
     elif settings.mode == "check":
         result = _guarded(lambda: _check(settings, readme))
     elif settings.mode == "diff":
-        result = _guarded(lambda: _diff(settings, readme, event.base_sha, event.head_sha, event.title))
+        result = _guarded(lambda: _diff(settings, readme, event))
     else:
         result = _guarded(lambda: _verify(settings, readme, config, event, progress))
     if settings.mode in ("check", "diff"):
@@ -139,15 +139,16 @@ def _check(settings: CiSettings, readme: Path) -> CiResult:
     return CiResult("check", _verdict(outcome.exit_code), outcome.report, readme=str(readme))
 
 
-def _diff(settings: CiSettings, readme: Path, base: str, head: str, title: str) -> CiResult:
+def _diff(settings: CiSettings, readme: Path, event: PullRequestEvent) -> CiResult:
     from validator.app.diff import DiffSettings, run_diff
 
     outcome = run_diff(
         DiffSettings(
             repo=settings.root,
-            base=base,
-            head=head,
-            title=title,
+            base=event.base_sha,
+            head=event.head_sha,
+            title=event.title,
+            author=event.author,
             readme=str(readme),
             config_path=settings.config_path,
             language=settings.language,
@@ -167,6 +168,7 @@ def _verify(
             base=event.base_sha,
             head=event.head_sha,
             title=event.title,
+            author=event.author,
             readme=readme,
             repo=settings.root,
             team=settings.team,

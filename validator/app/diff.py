@@ -17,6 +17,8 @@ class DiffSettings:
     base: str
     head: str
     title: str | None
+    #: The PR author's GitHub login: the team file names its team.
+    author: str | None
     readme: str | None
     config_path: Path | None
     language: Language | None
@@ -35,7 +37,8 @@ def run_diff(settings: DiffSettings) -> Outcome[DiffReport]:
         settings.base,
         settings.head,
         title=settings.title,
-        readme=settings.readme or config.readme,
+        author=settings.author,
+        readme=str(settings.readme or config.readme),
         config=config,
     )
     return Outcome(report, 1 if report.has_errors else 0, settings.language or config.language)

@@ -23,6 +23,8 @@ class VerifySettings:
     head: str | None
     title: str | None
     readme: Path | None
+    #: The PR author's GitHub login: the team file names its team.
+    author: str | None
     repo: Path
     #: Only this submission's rows (one job of a CI matrix).
     team: str | None
@@ -70,6 +72,7 @@ def run_verify(settings: VerifySettings, progress: ProgressLine | None = None) -
             base,
             head,
             title=settings.title,
+            author=settings.author,
             device=settings.device,
             config=config,
             readme=str(readme) if readme else None,

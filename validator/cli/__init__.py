@@ -18,6 +18,7 @@ from validator import __version__
 COMMANDS: dict[str, str] = {
     "check": "validator.cli.check:check",
     "diff": "validator.cli.diff:diff",
+    "manifest": "validator.cli.manifest:manifest",
     "bench": "validator.cli.bench:bench",
     "verify": "validator.cli.verify:verify",
     "comment": "validator.cli.comment:comment",

@@ -14,7 +14,14 @@ from validator.reporters import FORMATS, render
 @click.command()
 @click.option("--base", required=True, help="The revision the pull request targets (branch, tag or sha).")
 @click.option("--head", required=True, help="The pull request's head revision.")
-@click.option("--title", default=None, help="The pull request's title; names the team (`<team> HW-<n>`).")
+@click.option(
+    "--author", default=None, help="The pull request author's GitHub login; the team file names its team."
+)
+@click.option(
+    "--title",
+    default=None,
+    help="The pull request's title; names the team (`<team> HW-<n>`) when the author does not.",
+)
 @click.option("--readme", default=None, help="The README holding the table (default: the config's `readme`).")
 @click.option(
     "--repo",
@@ -29,6 +36,7 @@ from validator.reporters import FORMATS, render
 def diff(
     base: str,
     head: str,
+    author: str | None,
     title: str | None,
     readme: str | None,
     repo: Path,
@@ -46,6 +54,7 @@ def diff(
         base=base,
         head=head,
         title=title,
+        author=author,
         readme=readme,
         config_path=config_path,
         language=as_language(language),

@@ -21,7 +21,8 @@ from validator.reporters import FORMATS
 @click.command()
 @click.option("--base", help="The PR's base revision (with --head).")
 @click.option("--head", help="The PR's head revision, checked out in the working tree.")
-@click.option("--title", help="The PR title; the team is read from it.")
+@click.option("--title", help="The PR title; names the team when the author does not.")
+@click.option("--author", help="The PR author's GitHub login; the team file names its team.")
 @click.option(
     "--readme",
     type=click.Path(path_type=Path),
@@ -53,6 +54,7 @@ def verify(
     base: str | None,
     head: str | None,
     title: str | None,
+    author: str | None,
     readme: Path | None,
     repo: Path,
     team: str | None,
@@ -73,6 +75,7 @@ def verify(
         base=base,
         head=head,
         title=title,
+        author=author,
         readme=readme,
         repo=repo,
         team=team,

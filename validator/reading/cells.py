@@ -57,6 +57,13 @@ CELL_UNPARSEABLE = define(
     "cannot read a number from `{text}`; write e.g. `{example}`, or `-` if it was not measured",
     "не удаётся прочитать число из `{text}`; напишите, например, `{example}`, или `-`, если не измеряли",
 )
+CELL_NO_NUMBER = define(
+    "cell-no-number",
+    "error",
+    "`{text}` holds no number; if it was not measured, write `-`, with the reason after it if you like: "
+    "`- ({text})`",
+    "в `{text}` нет числа; если не измеряли, напишите `-`, причину можно оставить в скобках: `- ({text})`",
+)
 CELL_NOT_FINITE = define(
     "cell-not-finite",
     "error",
@@ -92,6 +99,14 @@ QUALITY_NO_NAME = define(
     "error",
     "`{text}`: which metric is this? The header `{header}` names {names}; write it as `NAME: value`",
     "`{text}`: какая это метрика? Заголовок `{header}` называет {names}; запишите как `НАЗВАНИЕ: значение`",
+)
+QUALITY_COUNT_MISMATCH = define(
+    "quality-count-mismatch",
+    "error",
+    "`{text}` holds {found} numbers for {count} named metric(s) ({names}): which is which cannot be "
+    "told; write each as `NAME: value`, e.g. `WER: 0.12, CER: 0.05`",
+    "в `{text}` чисел: {found}, а названных метрик: {count} ({names}) — какое число к какой метрике, не "
+    "понять; запишите каждую как `НАЗВАНИЕ: значение`, например `WER: 0.12, CER: 0.05`",
 )
 QUALITY_UNPARSEABLE = define(
     "quality-unparseable",
@@ -132,6 +147,19 @@ PLACEHOLDERS = frozenset(
         "не поддерживается",
         "not supported",
         "skip",
+        "oom",
+        "out of memory",
+        "not tested",
+        "unsupported",
+        "не замерялось",
+        "не замеряли",
+        "не замерено",
+        "не измерено",
+        "не тестировалось",
+        "не тестировали",
+        "не запускали",
+        "не запускалось",
+        "нет замеров",
     }
 )
 
@@ -226,6 +254,37 @@ def is_placeholder(text: str, extra: Iterable[str] = ()) -> bool:
     return bare is not None and bare[1] in placeholders and parse_unit(bare[2]) is not None
 
 
+def split_placeholder(text: str, extra: Iterable[str] = ()) -> tuple[bool, str | None]:
+    """Whether a cell means "not measured", and the note that came with it.
+
+    `-` -> (True, None); `- (не замерялось)`, `N/A (OOM)`, `n/a: OOM`, `— не поддерживается` ->
+    (True, the note); `12 ms` -> (False, None).
+    """
+    if is_placeholder(text, extra):
+        return True, None
+    if text[:1].isdigit() or not text:
+        return False, None
+    flat = " ".join(text.split())
+    for mark, note in _placeholder_splits(flat):
+        note = note.strip(" ()[],:;—–-")
+        if note and not note[:1].isdigit() and is_placeholder(mark.strip(), extra):
+            return True, note
+    return False, None
+
+
+def _placeholder_splits(flat: str) -> Iterable[tuple[str, str]]:
+    """Where a placeholder may end and its note begin: before `(`, at `,:;`, after the first word."""
+    paren = flat.find("(")
+    if paren > 0:
+        yield flat[:paren], flat[paren:]
+    separator = re.search(r"[,:;]|\s[—–-]\s", flat)
+    if separator:
+        yield flat[: separator.start()], flat[separator.end() :]
+    word = flat.find(" ")
+    if word > 0:
+        yield flat[:word], flat[word:]
+
+
 def parse_number(text: str) -> float:
     """`'5888,20'` -> 5888.2; `'−3'` -> -3.0; may return inf or nan, which the caller rejects."""
     return float(text.replace("−", "-").replace(",", "."))
@@ -239,6 +298,9 @@ def parse_quantity(text: str, field_name: str, header: HeaderInfo | None) -> Qua
     """One quantity cell; placeholders are handled by the caller."""
     flat = " ".join(text.split())
     match = _QUANTITY.match(flat)
+    if match is None and not any(char.isdigit() for char in flat):
+        # Words, no number: most likely a reason it was not measured, which `-` and a note say.
+        return QuantityCell(None, [CellIssue(CELL_NO_NUMBER, {"text": flat})])
     if match is None:
         return QuantityCell(
             None, [CellIssue(CELL_UNPARSEABLE, {"text": flat, "example": _example(field_name)})]
@@ -329,7 +391,10 @@ def parse_quantity(text: str, field_name: str, header: HeaderInfo | None) -> Qua
 
 
 def _clean_name(text: str) -> tuple[str, str | None]:
-    """`'BLEU on CPU:'` -> (`'BLEU'`, `'on CPU'`); `'(Tesla T4)'` -> (`''`, `'Tesla T4'`)."""
+    """`'BLEU on CPU:'` -> (`'BLEU'`, `'on CPU'`); `'(Tesla T4)'` -> (`''`, `'Tesla T4'`).
+
+    A name holds a letter (`'/'` -> (`''`, None)): what separates numbers (`/`, `-`) is never a metric's name.
+    """
     text = text.strip().strip(":=—–-").strip()
     note: str | None = None
     paren = _PAREN.search(text)
@@ -340,22 +405,34 @@ def _clean_name(text: str) -> tuple[str, str | None]:
     if len(parts) == 3:
         text = parts[0]
         note = f"{parts[1]} {parts[2]}".strip() + (f"; {note}" if note else "")
-    return " ".join(text.strip(" :=,").split()), note
+    name = " ".join(text.strip(" :=,/|").split())
+    return (name if any(char.isalpha() for char in name) else ""), note
 
 
-def parse_quality(text: str, header: HeaderInfo | None) -> QualityCell:
-    """A quality cell with one or several named metrics."""
-    header_names = header.metrics if header else []
-    header_percent = header is not None and header.unit is not None and header.unit.dimension == "percent"
-    metrics: list[Metric] = []
-    issues: list[CellIssue] = []
-    previous: str | None = None
+@dataclass
+class _Reading:
+    """One number of a quality cell, before its metric is settled."""
+
+    number: re.Match[str]
+    segment: str
+    name: str
+    note: str | None
+
+
+def _readings(text: str, issues: list[CellIssue], extra: tuple[str, ...]) -> list[_Reading]:
+    """Every number of a quality cell with the name written beside it (`''` when none is)."""
+    readings: list[_Reading] = []
     for segment in _SEGMENT_SPLIT.split(text):
         if not segment.strip():
             continue
         numbers = list(_QUALITY_NUMBER.finditer(segment))
         if not numbers:
-            issues.append(CellIssue(QUALITY_UNPARSEABLE, {"text": " ".join(segment.split())}))
+            # `WER: -`, `BLEU — n/a`: a metric named as not measured.
+            _, _, value = segment.rpartition(":")
+            if not (
+                split_placeholder(value.strip(), extra)[0] or split_placeholder(segment.strip(), extra)[0]
+            ):
+                issues.append(CellIssue(QUALITY_UNPARSEABLE, {"text": " ".join(segment.split())}))
             continue
         before = segment[: numbers[0].start()]
         prefix_style = bool(_clean_name(before)[0])
@@ -370,38 +447,97 @@ def parse_quality(text: str, header: HeaderInfo | None) -> QualityCell:
                     note = note or trailing or (tail or None)
             else:
                 name, note = _clean_name(segment[number.end() : end])
-            if not name:
-                if previous is not None:
-                    name = previous
-                elif len(header_names) == 1:
-                    name = header_names[0]
-                else:
-                    value_text = " ".join(segment.split())
-                    names = ", ".join(header_names) if header_names else "no metric"
-                    issues.append(
-                        CellIssue(
-                            QUALITY_NO_NAME,
-                            {"text": value_text, "header": header.text if header else "", "names": names},
-                            suggestion=f"{header_names[0]}: {value_text}" if header_names else None,
-                        )
-                    )
-                    continue
-            value = parse_number(number["num"])
-            std = parse_number(number["std"]) if number["std"] else None
-            if not math.isfinite(value) or (std is not None and not math.isfinite(std)):
-                issues.append(CellIssue(CELL_NOT_FINITE, {"text": " ".join(segment.split())}))
-                continue
-            unit: MetricUnit | None = "%" if number["pct"] or header_percent else None
-            metrics.append(
-                Metric.model_construct(
-                    name=name,
-                    value=value,
-                    std=abs(std) if std is not None else None,
-                    unit=unit,
-                    note=note,
+            readings.append(_Reading(number, segment, name, note))
+    return readings
+
+
+def _names_in_order(readings: list[_Reading], header_names: list[str]) -> list[str] | None:
+    """Names for numbers written bare in order (`0.12 / 0.05`), or from one name list (`WER/CER: a/b`).
+
+    None when the cell is not written that way; a list of the wrong length when the count does not match.
+    """
+    if len(readings) < 2:
+        return None
+    if all(not r.name for r in readings):
+        if len(header_names) >= 2:
+            return header_names
+        if len(header_names) == 1 and not all(r.note for r in readings):
+            # Two bare numbers under one metric, neither saying what it was measured on.
+            return header_names
+        return None
+    first = readings[0].name
+    listed = [part.strip() for part in re.split(r"[/,]", first)]
+    if len(listed) >= 2 and all(listed) and all(not r.name for r in readings[1:]):
+        return listed
+    return None
+
+
+def parse_quality(text: str, header: HeaderInfo | None, placeholders: Iterable[str] = ()) -> QualityCell:
+    """A quality cell with one or several named metrics.
+
+    Names come from the cell (`WER: 0.1`, `82.8% F1`), in order from a list (`WER/CER: 0.1/0.2`, or the
+    header `Качество (WER / CER)` over `0.1 / 0.2`), or from a header naming one metric. A number whose
+    metric cannot be told is a problem, never a guess.
+    """
+    header_names = header.metrics if header else []
+    header_text = header.text if header else ""
+    header_percent = header is not None and header.unit is not None and header.unit.dimension == "percent"
+    metrics: list[Metric] = []
+    issues: list[CellIssue] = []
+    readings = _readings(text, issues, tuple(placeholders))
+    in_order = _names_in_order(readings, header_names)
+    if in_order is not None:
+        if len(in_order) != len(readings):
+            flat = " ".join(text.split())
+            issues.append(
+                CellIssue(
+                    QUALITY_COUNT_MISMATCH,
+                    {
+                        "text": flat,
+                        "found": str(len(readings)),
+                        "names": ", ".join(in_order),
+                        "count": str(len(in_order)),
+                    },
                 )
             )
-            previous = name
+            return QualityCell([], issues)
+        for reading, name in zip(readings, in_order, strict=True):
+            reading.name = name
+    previous: str | None = None
+    for reading in readings:
+        name, number = reading.name, reading.number
+        if not name:
+            if previous is not None:
+                name = previous
+            elif len(header_names) == 1:
+                name = header_names[0]
+            else:
+                value_text = " ".join(reading.segment.split())
+                names = ", ".join(header_names) if header_names else "no metric"
+                issues.append(
+                    CellIssue(
+                        QUALITY_NO_NAME,
+                        {"text": value_text, "header": header_text, "names": names},
+                        suggestion=f"{header_names[0]}: {value_text}" if header_names else None,
+                    )
+                )
+                continue
+        value = parse_number(number["num"])
+        std = parse_number(number["std"]) if number["std"] else None
+        if not math.isfinite(value) or (std is not None and not math.isfinite(std)):
+            issues.append(CellIssue(CELL_NOT_FINITE, {"text": " ".join(reading.segment.split())}))
+            continue
+        unit: MetricUnit | None = "%" if number["pct"] or header_percent else None
+        metrics.append(
+            Metric.model_construct(
+                name=name,
+                value=value,
+                std=abs(std) if std is not None else None,
+                unit=unit,
+                note=reading.note,
+            )
+        )
+        previous = name
     return QualityCell(metrics, issues)
 
 

@@ -19,6 +19,7 @@ from validator.reading.cells import (
     is_placeholder,
     parse_quality,
     parse_quantity,
+    split_placeholder,
 )
 from validator.reading.gfm import cell_text
 from validator.reading.headers import HeaderInfo
@@ -139,14 +140,17 @@ def _read_row(
             values[info.field] = " ".join(text.split())
             sources[info.field] = CellSource.model_construct(text=raw_text, column=col)
             continue
-        if is_placeholder(text, placeholders):
+        empty, note = split_placeholder(text, placeholders)
+        if empty:
             # Kept as written: the corrected row and the diff's format-only test need it.
             sources.setdefault(info.field, CellSource.model_construct(text=raw_text, column=col))
+            if note:
+                notes.append(f"{shorten(info.text, 60)}: {note}")
             continue
         if info.field == "quality":
             quality_cell = parsed.get((column.index, text))
             if not isinstance(quality_cell, QualityCell):
-                quality_cell = parsed[column.index, text] = parse_quality(text, info)
+                quality_cell = parsed[column.index, text] = parse_quality(text, info, placeholders)
             quality.extend(quality_cell.metrics)
             for issue in quality_cell.issues:
                 problems.add_issue(issue, line, col)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from markdown_it.token import Token
 
 from validator.config import TableConfig
-from validator.model import Problem, Table
+from validator.model import QUANTITY_FIELDS, Problem, Table
 from validator.problems import define
 from validator.reading.gfm import DEEP_QUOTE, MAX_NESTING, MD_BLOCKS, cell_text, split_cells
 from validator.reading.headers import AliasTable, normalize_header, parse_header
@@ -77,8 +77,26 @@ HEADER_DUPLICATE = define(
 HEADER_NO_MODEL = define(
     "header-no-model",
     "error",
-    "the comparison table has no model column (`Модель` / `Model`)",
-    "в сравнительной таблице нет столбца модели (`Модель` / `Model`)",
+    "this table looks like the comparison table but has no model column (`Модель` / `Model`), so it is "
+    "not read; add one",
+    "таблица похожа на сравнительную, но в ней нет столбца модели (`Модель` / `Model`), поэтому она не "
+    "прочитана; добавьте его",
+)
+HEADER_NO_METHOD = define(
+    "header-no-method",
+    "error",
+    "this table has no method column (`Метод` / `Method`): the course table has one row per (model, "
+    "method), with the method written as `Оригинал`, `int8`, ...",
+    "в таблице нет столбца метода (`Метод` / `Method`): в таблице курса одна строка на (модель, метод), "
+    "метод пишется как `Оригинал`, `int8`, ...",
+)
+HEADER_NO_MEASUREMENT = define(
+    "header-no-measurement",
+    "error",
+    "this table names a model but no measurement column (size, time, memory or quality, e.g. "
+    "`Размер весов (MB)`), so it is not read as the comparison table",
+    "в таблице есть модель, но нет ни одного столбца с замерами (размер, время, память или качество, "
+    "например `Размер весов (MB)`), поэтому она не прочитана как сравнительная",
 )
 
 
@@ -158,22 +176,61 @@ def read_tables(
         problems.add(TOO_MANY_TABLES, raw_tables[MAX_TABLES].line, 1, count=len(raw_tables), limit=MAX_TABLES)
         raw_tables = raw_tables[:MAX_TABLES]
     transposed = False
+    candidates: list[_Candidate] = []
     for raw in raw_tables:
-        table, is_transposed = _read_table(raw, config, aliases, problems)
+        table, found = _read_table(raw, config, aliases, problems)
         tables.append(table)
-        transposed = transposed or is_transposed
+        if isinstance(found, _Candidate):
+            candidates.append(found)
+        transposed = transposed or found is True
     if not any(t.kind == "comparison" for t in tables):
         for line, shape in others:
             problems.add(TABLE_NOT_MARKDOWN, line, 1, shape=shape)
-        if not transposed and not others:
+        if not transposed and not others and not _diagnose(candidates, problems):
             problems.add(TABLE_MISSING, None)
     return tables, problems.result()
 
 
+@dataclass
+class _Candidate:
+    """A table that is not the comparison table but comes close: what it would need to be one."""
+
+    line: int
+    #: (column, header) of each column whose header is not a field.
+    unknown: list[tuple[int, str]]
+    recognized: set[str]
+
+
+#: The fields that are measurements: a comparison table needs at least one of them.
+_MEASUREMENTS = frozenset((*QUANTITY_FIELDS, "quality"))
+
+
+def _diagnose(candidates: list[_Candidate], problems: ProblemLog) -> bool:
+    """Say why the table closest to a comparison table is not one; False when no table comes close."""
+    if not candidates:
+        return False
+    best = max(candidates, key=lambda c: len(c.recognized))  # the first of the closest
+    missing = []
+    if "model" not in best.recognized:
+        missing.append(HEADER_NO_MODEL)
+    if "method" not in best.recognized:
+        missing.append(HEADER_NO_METHOD)
+    if not best.recognized & _MEASUREMENTS:
+        missing.append(HEADER_NO_MEASUREMENT)
+    if not missing:
+        return False  # every part is there, yet too few fields for `min_fields`: no better word than missing
+    for kind in missing:
+        problems.add(kind, best.line, 1)
+    for column, header in best.unknown:
+        problems.add(HEADER_UNKNOWN, best.line, column, header=shorten(header), example="Размер весов (MB)")
+    return True
+
+
 def _read_table(
     raw: _RawTable, config: TableConfig, aliases: AliasTable, problems: ProblemLog
-) -> tuple[Table, bool]:
-    """One table read into the data model, and whether it is a transposed comparison table."""
+) -> tuple[Table, _Candidate | bool | None]:
+    """One table read into the data model, and for a table that is not a comparison table: True when
+    it is a transposed one, a `_Candidate` when it comes close to one."""
     header_positions = raw.header[:MAX_COLUMNS]
     if len(raw.header) > MAX_COLUMNS:
         problems.add(
@@ -200,14 +257,16 @@ def _read_table(
             cell_text(cells[0][1]) for _, cells in raw.rows if cells and len(cells[0][1]) <= MAX_CELL_CHARS
         ]
         down = {parse_header(text, aliases).field for text in first_column} - {None, "model"}
-        transposed = len(down) >= config.min_fields
-        if transposed:
+        other = Table.model_construct(line=raw.line, kind="other", columns=list(fields), headers=headers)
+        if len(down) >= config.min_fields:
             problems.add(TABLE_TRANSPOSED, raw.line, 1, first=shorten(first_column[0]))
-        elif _under_heading(raw.heading, config) and len(recognized) >= 2 and "model" not in recognized:
-            problems.add(HEADER_NO_MODEL, raw.line, 1)
-        return Table.model_construct(
-            line=raw.line, kind="other", columns=list(fields), headers=headers
-        ), transposed
+            return other, True
+        if len(recognized) >= 2 or (recognized and _under_heading(raw.heading, config)):
+            unknown = [
+                (header_positions[i][0], info.text) for i, info in enumerate(infos) if info.field is None
+            ]
+            return other, _Candidate(raw.line, unknown, recognized)
+        return other, None
 
     def header_column(index: int) -> int:
         return header_positions[index][0] if index < len(header_positions) else 1
@@ -248,8 +307,11 @@ def _read_table(
             max_rows=MAX_ROWS,
             max_cells=MAX_CELLS,
         )
+    if "method" not in recognized:
+        # Read all the same; rows are told apart by the model alone.
+        problems.add(HEADER_NO_METHOD, raw.line, 1, severity="warning")
     rows = read_rows(raw.rows, columns, len(raw.header), config, problems)
     table = Table.model_construct(
         line=raw.line, kind="comparison", columns=list(fields), headers=headers, rows=rows
     )
-    return table, False
+    return table, None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from validator.model import QUANTITY_FIELDS, DiffReport, Row
+from validator.plural import ROW, plural_ru
 from validator.reporters.problems import github_annotations, in_language, problem_line, summary_line
 from validator.units import format_quantity
 
@@ -14,15 +15,20 @@ _WORDS = {
         "changed": "changed",
         "reformatted": "reformatted (same numbers)",
         "removed": "removed, was at line {line} of the base",
-        "totals": "{a} added, {c} changed ({f} format-only), {r} removed",
+        "team": "team: {team} ({how})",
+        "author": "found by the PR's author",
+        "title": "named by the PR's title",
+        "unknown": "team: unknown (only the rows and files the PR adds are its own)",
     },
     "ru": {
         "added": "добавлена",
         "changed": "изменена",
         "reformatted": "переписана (числа те же)",
         "removed": "удалена, была в строке {line} базовой версии",
-        # Label and number: the count needs no agreement with a noun.
-        "totals": "добавлено: {a}, изменено: {c} (только запись: {f}), удалено: {r}",
+        "team": "команда: {team} ({how})",
+        "author": "по автору pull request",
+        "title": "по заголовку pull request",
+        "unknown": "команда: неизвестна (её строки и файлы — только добавленные этим pull request)",
     },
 }
 
@@ -38,10 +44,32 @@ def _label(row: Row) -> str:
     return f"({row.model}, {row.method or '-'})"
 
 
+def _totals(report: DiffReport, language: str) -> str:
+    """`1 row added, 2 rows changed (1 format-only), 0 rows removed`; `добавлена 1 строка, ...`."""
+    added, changed, removed = len(report.added), len(report.changed), len(report.removed)
+    reformatted = sum(c.format_only for c in report.changed)
+    if language == "ru":
+        return (
+            f"{plural_ru(added, ('добавлена', 'добавлены', 'добавлено'))} {ROW.count(added, 'ru')}, "
+            f"{plural_ru(changed, ('изменена', 'изменены', 'изменено'))} {ROW.count(changed, 'ru')} "
+            f"(только запись: {reformatted}), "
+            f"{plural_ru(removed, ('удалена', 'удалены', 'удалено'))} {ROW.count(removed, 'ru')}"
+        )
+    return (
+        f"{ROW.count(added)} added, {ROW.count(changed)} changed ({reformatted} format-only), "
+        f"{ROW.count(removed)} removed"
+    )
+
+
 def text_diff(report: DiffReport, language: str = "en") -> str:
     words = _WORDS.get(language, _WORDS["en"])
     where = report.path
-    lines = [f"{where}:{row.line}: {words['added']} {_label(row)}" for row in report.added]
+    team = (
+        words["team"].format(team=report.team, how=words[report.team_found_by])
+        if report.team is not None and report.team_found_by != "none"
+        else words["unknown"]
+    )
+    lines = [team, *(f"{where}:{row.line}: {words['added']} {_label(row)}" for row in report.added)]
     for change in report.changed:
         row = change.after
         if change.format_only:
@@ -56,13 +84,7 @@ def text_diff(report: DiffReport, language: str = "en") -> str:
             lines.append(f"{where}:{row.line}: {words['changed']} {_label(row)}: {edits}")
     lines += [f"{where}: {words['removed'].format(line=row.line)} {_label(row)}" for row in report.removed]
     lines += [problem_line(p, where, language) for p in report.problems]
-    totals = words["totals"].format(
-        a=len(report.added),
-        c=len(report.changed),
-        f=sum(c.format_only for c in report.changed),
-        r=len(report.removed),
-    )
-    lines.append(f"{totals}; {summary_line(report.problems, language)}")
+    lines.append(f"{_totals(report, language)}; {summary_line(report.problems, language)}")
     return "\n".join(lines)
 
 

@@ -40,7 +40,10 @@ def problem_line(problem: Problem, path: str, language: str = "en") -> str:
     severity = label[problem.severity.value]
     text = f"{where(problem, path)}: {severity} [{problem.code}] {localized(problem, language)}"
     if problem.suggestion:
-        text += f"\n    {label['fix']}: {problem.suggestion}"
+        # A multi-line suggestion (a manifest to add) stays indented under its problem.
+        lines = problem.suggestion.rstrip("\n").split("\n")
+        indented = [lines[0], *(f"    {line}" if line else "" for line in lines[1:])]
+        text += f"\n    {label['fix']}: " + "\n".join(indented)
     return text
 
 

@@ -255,7 +255,10 @@ def _problem_item(problem: Problem, language: str, readme: str) -> str:
     message = escape(localized(problem, language))
     severity = labels(language)[problem.severity.value]
     text = f"- **{severity}** `{problem.code}` {escape(where(problem, readme))}: {message}"
-    if problem.suggestion:
+    if problem.suggestion and "\n" in problem.suggestion:
+        # A file to add (the manifest a team lacks): shown whole, in a block under the item.
+        text += "\n\n" + "\n".join(f"  {line}" for line in code_block(problem.suggestion).split("\n"))
+    elif problem.suggestion:
         text += f" → {escape(problem.suggestion)}"
     return text
 
