@@ -158,12 +158,14 @@ def bwrap_arguments(
         args += ["--cap-drop", "ALL"]
     for path in SYSTEM_PATHS:
         args += _mirror(path)
-    for path in _python_paths():
-        if not any(path == s or path.startswith(s + "/") for s in SYSTEM_PATHS if os.path.isdir(s)):
-            args += ["--ro-bind", path, path]
     args += ["--proc", "/proc", "--dev", "/dev"]
     size = str(scratch_mb * 1024 * 1024)
     args += ["--size", size, "--tmpfs", SANDBOX_TMP, "--size", size, "--tmpfs", "/dev/shm"]  # noqa: S108
+    # After the private /tmp, so an interpreter or venv that lives under the host's /tmp (a CI clone)
+    # is bound on top of it instead of being hidden by it.
+    for path in _python_paths():
+        if not any(path == s or path.startswith(s + "/") for s in SYSTEM_PATHS if os.path.isdir(s)):
+            args += ["--ro-bind", path, path]
     if device == "cuda":
         for node in sorted(glob.glob("/dev/nvidia*")):
             args += ["--dev-bind", node, node]
