@@ -1,4 +1,4 @@
-"""Every real pull request of tests/data/corpus (a copy of ../shared/corpus), replayed as base and head.
+"""Every real pull request of tests/data/corpus (copied from the course workspace), replayed as base and head.
 
 Two replays. The course's, as `scripts/replay_corpus.py` builds it (a team file, no manifests,
 `manifest_missing = "warning"`, the PR's other files added): every PR's exit code and problem codes are
