@@ -69,7 +69,16 @@ def test_honest_rows_are_verified(tmp_path: Path) -> None:
     """The demo's pull request: gpt_squad adds its original and INT8 rows; every claim holds."""
     repo = tmp_path / "course"
     base, head = _demo().build_pull_request(COURSE, "gpt_squad", repo, "gpt_squad HW-1")
-    code, report, markdown = verify(repo, base, head, "gpt_squad HW-1")
+    # The README's absolute speeds were measured on a quiet machine; a test must pass beside other runs,
+    # so the absolute CPU speed gets a wide factor here and the speed is held by the ratio, which compares
+    # the two rows measured in the same job (hardware and load cancel out) at the course's ±20%.
+    settings = tmp_path / "validator.toml"
+    settings.write_text(
+        (COURSE / "validator.toml").read_text(encoding="utf-8")
+        + "\n[compare.tolerances]\ncpu_speed = { factor = 20.0 }\n",
+        encoding="utf-8",
+    )
+    code, report, markdown = verify(repo, base, head, "gpt_squad HW-1", "--config", str(settings))
     assert code == 0, report["problems"]
     assert report["verdict"] == "pass" and report["team"] == "gpt_squad"
     assert [(r["method"], r["status"]) for r in report["rows"]] == [
