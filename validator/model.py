@@ -10,6 +10,7 @@ from the typed results of its own grammar with `model_construct`: validating the
 what mypy already checks, and would cost a third of `validator check`'s start-up.
 """
 
+import re
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Literal
@@ -272,7 +273,19 @@ class DiffReport(_Model):
 
 # --- Manifests: what a team declares (`submissions/<team>/bench.toml`) ----------------------------
 
-Task = Literal["generic", "text-generation", "speech-recognition", "classification"]
+#: What a run's outputs are and how the parent scores them (`bench.tasks`). `classification` is the
+#: older name of `text-classification` and is scored the same way.
+Task = Literal[
+    "generic",
+    "text-generation",
+    "speech-recognition",
+    "classification",
+    "text-classification",
+    "token-classification",
+    "image-classification",
+    "language-modeling",
+    "text-to-speech",
+]
 MANIFEST_NAME = "bench.toml"
 
 
@@ -297,6 +310,46 @@ def _relative(value: str) -> str:
     return value
 
 
+#: A hub commit: the numbers must be reproducible, so a branch or tag name is refused.
+COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
+HUB_REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?$")
+
+
+class HubArtifact(_Model):
+    """A Hugging Face hub repository a run uses, pinned to a commit (student input: strict)."""
+
+    repo: str
+    revision: str
+    #: Globs of the repository's files to fetch (`huggingface_hub.snapshot_download`'s allow_patterns).
+    files: list[str] = Field(default_factory=lambda: ["*"], min_length=1, max_length=64)
+    kind: Literal["model", "dataset"] = "model"
+
+    @field_validator("repo")
+    @classmethod
+    def _repo(cls, value: str) -> str:
+        if not HUB_REPO.match(value) or ".." in value:
+            raise ValueError(f"{value!r} is not a hub repository name ('owner/name')")
+        return value
+
+    @field_validator("revision")
+    @classmethod
+    def _revision(cls, value: str) -> str:
+        if not COMMIT_SHA.match(value):
+            raise ValueError(
+                f"revision {value!r} is not a commit sha (40 hex digits): a branch or tag can move, "
+                "and the numbers must be reproducible"
+            )
+        return value
+
+    @field_validator("files")
+    @classmethod
+    def _files(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            if not pattern or len(pattern) > 200 or pattern.startswith("/") or ".." in pattern:
+                raise ValueError(f"{pattern!r} is not a file glob inside the repository")
+        return value
+
+
 class RunSpec(_Model):
     """One `[[run]]`: a table row the team claims and how to re-run it (student input: strict)."""
 
@@ -307,6 +360,8 @@ class RunSpec(_Model):
     data: str
     weights: str | None = None
     batch_size: int = Field(default=1, ge=1, le=4096)
+    #: Hub repositories the run loads (fetched by the judge before any student code runs).
+    hub: list[HubArtifact] = Field(default_factory=list, max_length=16)
     #: Line of the `[[run]]` header in bench.toml (filled by the loader).
     line: int | None = None
 
@@ -361,7 +416,8 @@ class Manifest(_Model):
 
 # --- Runs: what the harness measured (`validator bench`) ---------------------------------------
 
-RunStatus = Literal["ok", "timeout", "oom", "error"]
+#: "skipped": the run could not fit the runner (time or memory budget) and was not judged.
+RunStatus = Literal["ok", "timeout", "oom", "error", "skipped"]
 Device = Literal["cpu", "cuda"]
 
 
