@@ -6,6 +6,7 @@ In memory (`check_bytes` -> `diff_tables` -> `apply_rules`) for many pairs, and 
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -70,7 +71,8 @@ def _diff(
 
 
 def assert_well_formed(problems: list[Problem], head: bytes) -> None:
-    lines = head.count(b"\n") + 2
+    # CR, LF and CRLF each end a line, as markdown-it and the reader count them.
+    lines = len(re.split(rb"\r\n|\r|\n", head)) + 1
     for problem in problems:
         assert problem.code in REGISTRY, problem.code
         assert isinstance(problem.severity, Severity)
