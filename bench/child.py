@@ -58,10 +58,22 @@ def _rss_bytes() -> int:
 
 
 def _max_rss_bytes() -> int:
-    # ru_maxrss is KiB on Linux; this process plus the children it has waited for.
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, children) * 1024
+    """Peak RSS of this process (VmHWM) and of the children it has waited for (ru_maxrss).
+
+    Not this process's own ru_maxrss: Linux carries it over fork and exec, so a child started by a
+    process that once held 3 GB would report 3 GB. VmHWM belongs to the address space, new at exec.
+    """
+    own = 0
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    own = int(line.split()[1]) * 1024  # kB
+                    break
+    except (OSError, ValueError, IndexError):
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # KiB on Linux
+    return max(own, children)
 
 
 def load_entry(folder: str, entry_file: str, entry_class: str) -> type:

@@ -615,6 +615,17 @@ def _hidden_files(manifest: Manifest) -> list[Path]:
     return hidden
 
 
+def _declared_weights(manifest: Manifest) -> list[Path]:
+    """Every run's declared weights (file or folder): a file one row declares is not undeclared for
+    the team's other rows."""
+    paths = []
+    for spec in manifest.runs:
+        if spec.weights is not None:
+            with contextlib.suppress(ManifestError, OSError, ValueError):
+                paths.append(manifest.resolve(spec.weights))
+    return paths
+
+
 def _run(
     manifest: Manifest,
     run: RunSpec,
@@ -639,9 +650,7 @@ def _run(
     except (CannotReadData, ManifestError, CannotMakeSandbox, ValueError) as exc:
         return _failed(run, "error", getattr(exc, "message", str(exc)), device, **base)
     folder = manifest.folder.resolve()
-    known = [*(declared or []), *_hidden_files(manifest)]
-    if run.weights is not None:
-        known.append(manifest.resolve(run.weights))
+    known = [*(declared or []), *_hidden_files(manifest), *_declared_weights(manifest)]
     base["data_source"] = "course" if run.task in config.eval_sets else "team"
     base["undeclared_files"] = large_files(folder, int(config.undeclared_file_mb * BYTES_PER_MB), known)
     base["sandbox"] = sandbox.kind

@@ -104,3 +104,77 @@ def test_verify_fails_a_row_whose_declared_weights_were_never_opened(tmp_path: P
     assert "weights/tiny.pt" in codes["weights-not-opened"]["message"]
     assert "blobs/real.pt" in codes["undeclared-large-files"]["message"]
     assert report["verdict"] == "fail"
+
+
+def test_a_file_another_row_of_the_team_declares_is_not_undeclared(tmp_path: Path) -> None:
+    """Two rows, each with its own weights file: neither row reports the other's file."""
+    import torch
+
+    folder = write_team(
+        tmp_path / "two_rows",
+        HONEST,
+        runs=[("two-model", "Оригинал"), ("two-model", "INT8")],
+        extra="",
+    )
+    text = (folder / "bench.toml").read_text(encoding="utf-8")
+    first, second = text.split("[[run]]")[1:]
+    (folder / "bench.toml").write_text(
+        text.split("[[run]]")[0]
+        + "[[run]]"
+        + first
+        + 'weights = "weights/model.pt"\n[[run]]'
+        + second
+        + 'weights = "int8/model.pt"\n',
+        encoding="utf-8",
+    )
+    (folder / "weights").mkdir()
+    torch.save(torch.zeros(2 * 1024 * 1024), folder / "weights" / "model.pt")  # 8 MB
+    (folder / "int8").mkdir()
+    torch.save(torch.zeros(2 * 1024 * 1024), folder / "int8" / "model.pt")  # 8 MB
+    result = _run(folder)
+    assert result.status == "ok", result.error
+    assert result.undeclared_files == []
+
+
+LAUNCHER = """
+import json, sys
+from bench.manifest import load_manifest
+from bench.runner import run_submission
+from validator.config import BenchConfig
+ballast = bytearray(1536 * 1024 * 1024)  # the launcher once held 1.5 GB
+for i in range(0, len(ballast), 4096):
+    ballast[i] = 1
+del ballast
+from pathlib import Path
+manifest = load_manifest(Path(sys.argv[1]))
+config = BenchConfig(threads=1, warmup=1, repeats=2, timeout_s=120, memory_limit_mb=4000, sandbox="none",
+                     allow_unprotected=True)
+print(run_submission(manifest, manifest.runs[0], device="cpu", config=config).model_dump_json())
+"""
+
+SMALL = """
+class Submission:
+    def load(self, device):
+        pass
+    def predict(self, inputs):
+        return inputs
+"""
+
+
+def test_the_peak_ram_of_the_process_that_started_the_run_is_not_counted(tmp_path: Path) -> None:
+    """Linux carries ru_maxrss over fork and exec: an unsandboxed child once reported its launcher's peak."""
+    import subprocess
+    import sys
+
+    folder = write_team(tmp_path / "small", SMALL)
+    proc = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = RunResult.model_validate_json(proc.stdout.strip().splitlines()[-1])
+    assert result.status == "ok", result.error
+    assert result.ram is not None and result.ram.value < 1024, result  # MB: the child, not the launcher
