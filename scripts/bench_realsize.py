@@ -31,6 +31,7 @@ import argparse
 import gc
 import importlib.util
 import json
+import math
 import os
 import platform
 import random
@@ -500,15 +501,24 @@ def bare_plan(inputs: list[Any], batch_size: int, warmup: int, repeats: int) -> 
     return {"warmup": warm, "timed": timed, "held": len(plan.warmup), "per_pass": len(plan.timed)}
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM). Not ru_maxrss: that one carries the peak of the process
+    that forked us (here the script, which built the models) across fork and exec."""
+    for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def bare_main(spec_path: str) -> int:
     """The bare loop's process: import, load, warm up, time the same calls; JSON on stdout.
 
     Mirrors the child (bench/child.py) where it changes a timing: threads set after the import and
     again after load, a collection and gc.freeze() before the timed calls. Then a probe: the first
-    timed calls again with one thread, for the thread-scaling estimate.
+    timed calls again with 1 and with `probe_threads` threads, for the thread-scaling estimate.
     """
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
-    started = time.perf_counter()
+    marks = [(time.perf_counter(), time.process_time())]
     sys.path.append(spec["folder"])
     os.chdir(spec["folder"])
     module_spec = importlib.util.spec_from_file_location("submission_entry", Path(spec["folder"], "bench.py"))
@@ -518,13 +528,13 @@ def bare_main(spec_path: str) -> int:
     import torch
 
     torch.set_num_threads(spec["threads"])
-    imported = time.perf_counter()
+    marks.append((time.perf_counter(), time.process_time()))
     submission = getattr(module, spec["entry_class"])()
     submission.load("cpu")
     torch.set_num_threads(spec["threads"])
-    loaded = time.perf_counter()
+    marks.append((time.perf_counter(), time.process_time()))
     warm_outputs = [submission.predict(list(batch)) for batch in spec["warmup"]]
-    warmed = time.perf_counter()
+    marks.append((time.perf_counter(), time.process_time()))
     gc.collect()
     gc.freeze()
     calls = []
@@ -535,27 +545,27 @@ def bare_main(spec_path: str) -> int:
         calls.append(
             {"batch": len(batch), "seconds": seconds, "cpu_seconds": cpu_seconds, "outputs": outputs}
         )
-    timed = time.perf_counter()
+    marks.append((time.perf_counter(), time.process_time()))
+    peak = peak_rss_mb()
     probe = []
     probe_calls = spec["timed"][: spec.get("probe_calls", 2)]
-    for threads in (1, spec["threads"]):
+    for threads in (1, spec["probe_threads"]) if spec["probe_threads"] > 1 else ():
         torch.set_num_threads(threads)
-        start = time.perf_counter()
+        cpu, start = time.process_time(), time.perf_counter()
         for batch in probe_calls:
             submission.predict(list(batch))
-        probe.append({"threads": threads, "seconds": time.perf_counter() - start})
-    usage = resource.getrusage(resource.RUSAGE_SELF)
+        probe.append(
+            {"threads": threads, "seconds": time.perf_counter() - start, "cpu_s": time.process_time() - cpu}
+        )
+    phases = ("import", "load", "warmup", "timed")
     report = {
-        "import_s": imported - started,
-        "load_s": loaded - imported,
-        "warmup_s": warmed - loaded,
-        "timed_s": timed - warmed,
+        **{f"{name}_s": marks[i + 1][0] - marks[i][0] for i, name in enumerate(phases)},
+        **{f"{name}_cpu_s": marks[i + 1][1] - marks[i][1] for i, name in enumerate(phases)},
         "calls": calls,
         "warmup_outputs": warm_outputs,
         "probe": probe,
-        "cpu_s": usage.ru_utime + usage.ru_stime,
-        "max_rss_mb": usage.ru_maxrss / 1024,
-        "threads": torch.get_num_threads(),
+        "cpu_s": marks[-1][1] - marks[0][1],
+        "max_rss_mb": peak,
     }
     print(json.dumps(report))
     return 0
@@ -563,31 +573,39 @@ def bare_main(spec_path: str) -> int:
 
 @dataclass
 class Bare:
-    """A bare-loop run as the parent script sees it."""
+    """A bare-loop run as the parent script sees it: wall and CPU seconds of each phase."""
 
     wall_s: float
     import_s: float
     load_s: float
     warmup_s: float
     timed_s: float
+    import_cpu_s: float
+    load_cpu_s: float
+    warmup_cpu_s: float
+    timed_cpu_s: float
     cpu_s: float
     max_rss_mb: float
     speed: float  # tokens/s or ms per sample, as the harness computes it
+    speed_cpu: float  # the same from each call's CPU time (the harness's `speed_cpu_time`)
     outputs: list[Any]
-    scaling_2_over_1: float  # speed-up of the probe calls from one thread to `threads`
+    #: The probe: seconds of the same calls with 1 and with `probe_threads` threads (empty: no probe).
+    probe: list[dict[str, float]]
+
+    @property
+    def speedup(self) -> float | None:
+        """Wall-clock speed-up of the probe calls from 1 thread to the probe's thread count."""
+        if len(self.probe) < 2 or self.probe[1]["seconds"] <= 0:
+            return None
+        return self.probe[0]["seconds"] / self.probe[1]["seconds"]
 
 
-def bench_speed(task: str, calls: Sequence[dict[str, Any]]) -> float:
+def bench_speed(task: str, calls: Sequence[dict[str, Any]], clock: str = "seconds") -> float:
     """The speed of timed calls with the harness's own arithmetic (tokens/s, or ms per sample)."""
     from bench.trackers.latency import Call, sample_latency, token_rate
 
     timed = [
-        Call(
-            c["batch"],
-            c["seconds"],
-            sum(len(o) for o in c["outputs"]) if task == "text-generation" else 0,
-            c["cpu_seconds"],
-        )
+        Call(c["batch"], c[clock], sum(len(o) for o in c["outputs"]) if task == "text-generation" else 0)
         for c in calls
     ]
     if task == "text-generation":
@@ -595,12 +613,21 @@ def bench_speed(task: str, calls: Sequence[dict[str, Any]]) -> float:
     return sample_latency(timed)[0].value
 
 
-def run_bare(folder: Path, entry_class: str, task: str, plan: dict[str, Any], threads: int) -> Bare:
-    spec = {"folder": str(folder), "entry_class": entry_class, "threads": threads, **plan}
+def run_bare(
+    folder: Path, entry_class: str, task: str, plan: dict[str, Any], threads: int, probe_threads: int
+) -> Bare:
+    spec = {
+        "folder": str(folder),
+        "entry_class": entry_class,
+        "threads": threads,
+        "probe_threads": probe_threads,
+        **plan,
+    }
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(spec, handle)
+    # The child's variables that change a timing (bench/sandbox.py's child_environment).
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
-    env["HF_HUB_OFFLINE"] = "1"
+    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", PYTHONDONTWRITEBYTECODE="1")
     started = time.perf_counter()
     try:
         proc = subprocess.run(
@@ -616,21 +643,19 @@ def run_bare(folder: Path, entry_class: str, task: str, plan: dict[str, Any], th
     if proc.returncode != 0:
         raise RuntimeError(f"the bare loop of {folder.name}/{entry_class} failed:\n{proc.stderr[-3000:]}")
     report = json.loads(proc.stdout.strip().splitlines()[-1])
-    one, many = report["probe"][0]["seconds"], report["probe"][1]["seconds"]
     # In data order, as the harness scores them: the warm-up batches, then one timed pass.
     outputs = [o for batch in report["warmup_outputs"][: plan["held"]] for o in batch]
     outputs += [o for call in report["calls"][: plan["per_pass"]] for o in call["outputs"]]
     return Bare(
         wall_s=wall,
-        import_s=report["import_s"],
-        load_s=report["load_s"],
-        warmup_s=report["warmup_s"],
-        timed_s=report["timed_s"],
+        **{f"{phase}_s": report[f"{phase}_s"] for phase in ("import", "load", "warmup", "timed")},
+        **{f"{phase}_cpu_s": report[f"{phase}_cpu_s"] for phase in ("import", "load", "warmup", "timed")},
         cpu_s=report["cpu_s"],
         max_rss_mb=report["max_rss_mb"],
         speed=bench_speed(task, report["calls"]),
+        speed_cpu=bench_speed(task, report["calls"], "cpu_seconds"),
         outputs=outputs,
-        scaling_2_over_1=one / many if many > 0 else 1.0,
+        probe=report["probe"],
     )
 
 
@@ -666,7 +691,10 @@ class LoadWatch:
 @dataclass
 class VerifyRun:
     wall_s: float
-    cpu_s: float  # CPU of the whole process tree: verify, the sandboxes and the children
+    started_epoch: float
+    root_pid: int
+    #: CPU-seconds of verify and every descendant (the sandboxes, the children), by (pid, created).
+    cpu: dict[tuple[int, float], float]
     exit_code: int
     report: dict[str, Any]
     events: list[tuple[float, str]]  # (seconds since start, stderr line)
@@ -717,10 +745,11 @@ class TreeCpu:
         while not self._stop.wait(self._every):
             self._sample()
 
-    def stop(self) -> float:
+    def stop(self) -> dict[tuple[int, float], float]:
+        """CPU-seconds of every process seen, by (pid, creation time in epoch seconds)."""
         self._stop.set()
         self._thread.join()
-        return sum(self._seen.values())
+        return dict(self._seen)
 
 
 def run_verify(repo: Path, base: str, head: str, title: str, out: Path) -> VerifyRun:
@@ -742,7 +771,7 @@ def run_verify(repo: Path, base: str, head: str, title: str, out: Path) -> Verif
     ]
     events: list[tuple[float, str]] = []
     with LoadWatch() as load:
-        started = time.perf_counter()
+        started, started_epoch = time.perf_counter(), time.time()
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         cpu = TreeCpu(proc.pid)
         assert proc.stderr is not None and proc.stdout is not None
@@ -755,7 +784,7 @@ def run_verify(repo: Path, base: str, head: str, title: str, out: Path) -> Verif
         reader.start()
         for line in proc.stderr:
             events.append((time.perf_counter() - started, line.rstrip("\n")))
-        cpu_s = cpu.stop()  # before wait(): the verify process itself is still there to read
+        cpu_seen = cpu.stop()  # before wait(): the verify process itself is still there to read
         code = proc.wait()
         wall = time.perf_counter() - started
         reader.join()
@@ -763,7 +792,19 @@ def run_verify(repo: Path, base: str, head: str, title: str, out: Path) -> Verif
         tail = "\n".join(line for _, line in events[-40:])
         raise RuntimeError(f"validator verify exited {code}:\n{tail}")
     report = json.loads(out.read_text(encoding="utf-8"))
-    return VerifyRun(wall, cpu_s, code, report, events, load.samples)
+    return VerifyRun(wall, started_epoch, proc.pid, cpu_seen, code, report, events, load.samples)
+
+
+def cpu_between(run: VerifyRun, start_s: float, stop_s: float) -> float:
+    """CPU-seconds of the processes verify started between two moments (a row's run), not its own."""
+    # Creation times come from boot time + jiffies, off the wall clock by up to a second: measure
+    # them from verify's own creation, which is the moment `start_s` counts from.
+    origin = next((created for pid, created in run.cpu if pid == run.root_pid), run.started_epoch)
+    return sum(
+        cpu
+        for (pid, created), cpu in run.cpu.items()
+        if pid != run.root_pid and start_s <= created - origin < stop_s
+    )
 
 
 def row_walls(events: Sequence[tuple[float, str]], end: float) -> list[tuple[str, float, float]]:
@@ -814,16 +855,13 @@ def amdahl_speedup(p: float, threads: int) -> float:
     return 1.0 / ((1.0 - p) + p / threads)
 
 
-def project_seconds(
-    serial_s: float, parallel_s: float, speedup_here: float, threads_here: int, cores: int
-) -> float:
-    """A row's time on `cores` cores from its time here.
+def project_seconds(serial_s: float, parallel_s: float, p: float, threads_here: int, cores: int) -> float:
+    """A row's time on `cores` cores from its seconds here.
 
-    `parallel_s` (the predict calls) scales by Amdahl's law with the parallel fraction fitted to the
-    speed-up measured here from 1 to `threads_here` threads; `serial_s` (sandbox start, import, load
-    from disk, scoring) is taken as is. Same per-core speed is assumed (docs/performance.md).
+    `parallel_s` (the predict calls, measured with `threads_here` threads) scales by Amdahl's law
+    with parallel fraction `p`; `serial_s` (sandbox start, import, load from disk, scoring) is taken
+    as is. The same per-core speed is assumed (docs/performance.md says what that leaves out).
     """
-    p = parallel_fraction(speedup_here, threads_here)
     return serial_s + parallel_s * amdahl_speedup(p, threads_here) / amdahl_speedup(p, cores)
 
 
@@ -835,21 +873,25 @@ def project_seconds(
 class RowResult:
     family: str
     method: str
+    status: str
     params: int
-    weights_mb: float | None
-    wall_s: float
-    ram_mb: float | None
-    speed: float | None
+    weights_mb: float | None  # verify's measurement (the declared files the run opened)
+    wall_s: float  # the row's run inside verify, wall clock, on this (loaded) machine
+    cpu_s: float  # CPU-seconds of the row's processes (sandbox and child), from outside
+    ram_mb: float | None  # verify's peak RAM
+    speed: float | None  # verify's speed
     bare_speed: float
+    bare_speed_cpu: float
     speed_unit: str
-    overhead_pct: float | None
+    overhead_pct: float | None  # the harness's speed against the bare loop's, wall clock
     bare_wall_s: float
     bare_cpu_s: float
     bare_load_s: float
-    predict_s: float
-    scaling_2_over_1: float
+    bare_rss_mb: float
+    predict_cpu_s: float  # the bare loop's CPU-seconds in predict (warm-up and timed calls)
+    speedup: float | None  # the probe: 1 -> probe_threads threads
+    parallel_fraction: float
     projected_4core_s: float
-    status: str
 
 
 @dataclass
@@ -858,9 +900,11 @@ class FamilyResult:
     team: str
     model: str
     samples: int
+    threads: int
     build_s: float
     verify_wall_s: float
-    verify_cpu_s: float
+    verify_cpu_s: float  # the whole tree: verify itself, the sandboxes, the children
+    verify_own_cpu_s: float  # verify's own process (diff, git, the parent side of every run)
     verify_exit: int
     verdict: str
     preamble_s: float
@@ -879,6 +923,19 @@ def quality_cell(task: str, outputs: list[Any], references: list[Any]) -> str:
     return "</br>".join(f"{m.name}: {format_claim(m.value)}{m.unit or ''}" for m in metrics) or "-"
 
 
+def project_row(bare: Bare, row_cpu_s: float, threads: int, p: float, cores: int = 4) -> float:
+    """A row on an idle `cores`-core runner, from CPU-seconds (the wall clock here is the load's).
+
+    Serial: what the row's processes used besides predicting (sandbox start, import, load, the
+    child's protocol work): the row's CPU-seconds less the bare loop's predict CPU-seconds. Parallel:
+    the predict CPU-seconds (with one thread they are its wall time on an idle core), scaled by
+    Amdahl's law with the fitted `p`. With more threads here the CPU-seconds would count spinning.
+    """
+    predict = bare.warmup_cpu_s + bare.timed_cpu_s
+    serial = max(row_cpu_s - predict, bare.import_cpu_s + bare.load_cpu_s)
+    return project_seconds(serial, predict / threads, p, threads, cores)
+
+
 def run_family(
     key: str,
     repo: Path,
@@ -887,6 +944,7 @@ def run_family(
     size: Size,
     samples: int,
     threads: int,
+    probe_threads: int,
     warmup: int,
     repeats: int,
     say: Callable[[str], None],
@@ -897,7 +955,8 @@ def run_family(
     write_submission(family, folder, samples, size)
     say(f"{key}: building the models ({size} size)")
     built = build_models(family, size, folder / "weights")
-    say(f"{key}: built in {built.build_s:.0f} s: {built.params / 1e6:.1f} M parameters, {built.weights_mb}")
+    sizes = ", ".join(f"{method}: {mb:.1f} MB" for method, mb in built.weights_mb.items())
+    say(f"{key}: built in {built.build_s:.0f} s: {built.params / 1e6:.1f} M parameters; {sizes}")
     records = [json.loads(line) for line in (folder / "data" / "eval.jsonl").read_text().splitlines()]
     plan = bare_plan([r["input"] for r in records], family.batch_size, warmup, repeats)
     references = [r["reference"] for r in records]
@@ -906,11 +965,13 @@ def run_family(
     with LoadWatch() as bare_load:
         for method, entry in ((ORIGINAL, "Submission"), (INT8, "Int8Submission")):
             say(f"{key}: bare loop of {method}")
-            bare = run_bare(folder, entry, family.task, plan, threads)
+            bare = run_bare(folder, entry, family.task, plan, threads, probe_threads)
             bares[method] = bare
             say(
-                f"{key}: bare {method}: {bare.speed:.4g} {family.speed_unit}, wall {bare.wall_s:.1f} s, "
-                f"load {bare.load_s:.1f} s, RSS {bare.max_rss_mb:.0f} MB"
+                f"{key}: bare {method}: {bare.speed:.4g} {family.speed_unit} "
+                f"(CPU clock {bare.speed_cpu:.4g}), "
+                f"wall {bare.wall_s:.1f} s, load {bare.load_s:.1f} s, peak RSS {bare.max_rss_mb:.0f} MB, "
+                f"probe {bare.probe}"
             )
             rows.append(
                 readme_row(
@@ -930,29 +991,33 @@ def run_family(
     say(f"{key}: verify took {verified.wall_s:.1f} s (exit {verified.exit_code}): {walls}")
     report = verified.report
     preamble = walls[0][1] if walls else verified.wall_s
+    own = sum(cpu for (pid, _), cpu in verified.cpu.items() if pid == verified.root_pid)
     result = FamilyResult(
         family=key,
         team=family.team,
         model=family.model,
         samples=samples,
+        threads=threads,
         build_s=built.build_s,
         verify_wall_s=verified.wall_s,
-        verify_cpu_s=verified.cpu_s,
+        verify_cpu_s=sum(verified.cpu.values()),
+        verify_own_cpu_s=own,
         verify_exit=verified.exit_code,
         verdict=str(report.get("verdict")),
         preamble_s=preamble,
-        projected_4core_s=preamble,
+        projected_4core_s=own,  # the parent's work does not shrink with cores
         load_during_verify=verified.load,
         load_during_bare=bare_load.samples,
         problems=[f"{p.get('code')}: {p.get('message')}" for p in report.get("problems", [])],
     )
     for method in (ORIGINAL, INT8):
         bare = bares[method]
-        wall = next((w for line, _, w in walls if line.endswith(f"· {method}")), float("nan"))
+        start, wall = next(((t, w) for line, t, w in walls if line.endswith(f"· {method}")), (0.0, math.nan))
+        row_cpu = cpu_between(verified, start, start + wall) if math.isfinite(wall) else 0.0
         speed = checked(report, method, "cpu_speed")
         overhead = overhead_percent(speed, bare.speed, family.speed_unit) if speed else None
-        predict = (bare.warmup_s + bare.timed_s) * (1 + (overhead or 0.0) / 100)
-        projected = project_seconds(max(wall - predict, 0.0), predict, bare.scaling_2_over_1, threads, 4)
+        p = parallel_fraction(bare.speedup, probe_threads) if bare.speedup else 0.0
+        projected = project_row(bare, row_cpu, threads, p)
         status = next(
             (str(r.get("status")) for r in report.get("rows", []) if r.get("method") == method), "?"
         )
@@ -960,21 +1025,25 @@ def run_family(
             RowResult(
                 family=key,
                 method=method,
+                status=status,
                 params=built.params,
                 weights_mb=checked(report, method, "weights_size"),
                 wall_s=wall,
+                cpu_s=row_cpu,
                 ram_mb=checked(report, method, "ram"),
                 speed=speed,
                 bare_speed=bare.speed,
+                bare_speed_cpu=bare.speed_cpu,
                 speed_unit=family.speed_unit,
                 overhead_pct=overhead,
                 bare_wall_s=bare.wall_s,
                 bare_cpu_s=bare.cpu_s,
                 bare_load_s=bare.load_s,
-                predict_s=predict,
-                scaling_2_over_1=bare.scaling_2_over_1,
+                bare_rss_mb=bare.max_rss_mb,
+                predict_cpu_s=bare.warmup_cpu_s + bare.timed_cpu_s,
+                speedup=bare.speedup,
+                parallel_fraction=p,
                 projected_4core_s=projected,
-                status=status,
             )
         )
         result.projected_4core_s += projected
@@ -984,23 +1053,25 @@ def run_family(
 def table(results: Sequence[FamilyResult]) -> str:
     """The Markdown table of docs/performance.md."""
     lines = [
-        "| family | row | params | weights MB | wall per row (s) | peak RAM MB | speed (verify / bare) "
-        "| overhead % | bare CPU-s | 2-thread speed-up | projected 4-core (s) |",
+        "| family | row | params | weights MB | wall per row (s) | CPU-s per row | peak RAM MB "
+        "| speed: verify / bare loop | overhead % | 1→2 thread speed-up (p) | projected 4-core (s) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for family in results:
         for row in family.rows:
             speed = f"{row.speed:.4g} / {row.bare_speed:.4g} {row.speed_unit}" if row.speed else "-"
+            overhead = "-" if row.overhead_pct is None else f"{row.overhead_pct:+.2f}"
+            scaling = "-" if row.speedup is None else f"{row.speedup:.2f} (p={row.parallel_fraction:.2f})"
             lines.append(
-                f"| {family.model} | {row.method} | {row.params / 1e6:.0f} M | "
+                f"| {family.model} | {row.method} ({row.status}) | {row.params / 1e6:.0f} M | "
                 f"{row.weights_mb if row.weights_mb is not None else '-'} | {row.wall_s:.1f} | "
-                f"{row.ram_mb if row.ram_mb is not None else '-'} | {speed} | "
-                f"{'-' if row.overhead_pct is None else f'{row.overhead_pct:+.2f}'} | {row.bare_cpu_s:.0f} | "
-                f"{row.scaling_2_over_1:.2f} | {row.projected_4core_s:.0f} |"
+                f"{row.cpu_s:.0f} | "
+                f"{row.ram_mb if row.ram_mb is not None else '-'} | {speed} | {overhead} | {scaling} | "
+                f"{row.projected_4core_s:.0f} |"
             )
         lines.append(
-            f"| {family.model} | **the PR** (verify, {family.samples} samples) | | | "
-            f"**{family.verify_wall_s:.1f}** | | | | {family.verify_cpu_s:.0f} (verify tree) | | "
+            f"| {family.model} | **the PR**: verify, {family.samples} samples, {family.threads} thread(s) "
+            f"| | | **{family.verify_wall_s:.1f}** | {family.verify_cpu_s:.0f} | | | | | "
             f"**{family.projected_4core_s:.0f}** |"
         )
     return "\n".join(lines)
@@ -1027,7 +1098,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write every number here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary course repository")
     parser.add_argument("--size", choices=["real", "tiny"], default="real", help="tiny: 2-layer models")
-    parser.add_argument("--threads", type=int, default=2, help="torch threads, harness and bare loop")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch threads of the harness and the bare loop (see the doc)"
+    )
+    parser.add_argument(
+        "--probe-threads", type=int, default=2, help="the scaling probe: 1 thread against this many (1: none)"
+    )
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--bare-run", help=argparse.SUPPRESS)
@@ -1057,6 +1133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 size=size,
                 samples=args.samples,
                 threads=args.threads,
+                probe_threads=args.probe_threads,
                 warmup=args.warmup,
                 repeats=args.repeats,
                 say=say,
@@ -1067,7 +1144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(table(results))
     for result in results:
         print(
-            f"{result.family}: verify {result.verify_wall_s:.1f} s wall, {result.verify_cpu_s:.0f} CPU-s, "
+            f"{result.family}: verify {result.verify_wall_s:.1f} s wall, {result.verify_cpu_s:.0f} CPU-s "
+            f"({result.verify_own_cpu_s:.1f} in verify's own process), "
             f"verdict {result.verdict}, load average {min(result.load_during_verify):.2f}-"
             f"{max(result.load_during_verify):.2f}; projected on 4 cores {result.projected_4core_s:.0f} s"
         )

@@ -31,19 +31,34 @@ realsize = _script()
 
 
 def test_amdahl_fit_and_projection() -> None:
-    # Perfect scaling on 2 threads: everything is parallel, 4 cores halve the predict time again.
+    # Perfect scaling on 2 threads: everything is parallel.
     assert realsize.parallel_fraction(2.0, 2) == pytest.approx(1.0)
-    assert realsize.project_seconds(10.0, 20.0, 2.0, 2, 4) == pytest.approx(20.0)
-    # No gain from a second thread: nothing is parallel, the time stays.
+    # No gain from a second thread, or a loss (a loaded machine): nothing counts as parallel.
     assert realsize.parallel_fraction(1.0, 2) == 0.0
-    assert realsize.project_seconds(10.0, 20.0, 1.0, 2, 4) == pytest.approx(30.0)
-    # 1.6x on 2 threads: p = 0.75, so 1.6x -> 2.29x on 4: the 10 s of predict become 7 s.
+    assert realsize.parallel_fraction(0.5, 2) == 0.0
+    # 1.6x on 2 threads: p = 0.75, so 2.29x on 4 threads.
     p = realsize.parallel_fraction(1.6, 2)
     assert p == pytest.approx(0.75)
     assert realsize.amdahl_speedup(p, 4) == pytest.approx(1 / (0.25 + 0.75 / 4))
-    assert realsize.project_seconds(0.0, 10.0, 1.6, 2, 4) == pytest.approx(7.0)
-    # A slower second thread (a loaded machine) is clamped to "not parallel", never a speed-up.
-    assert realsize.parallel_fraction(0.5, 2) == 0.0
+    # Measured with 1 thread: the serial part stays, the parallel part shrinks by Amdahl's law.
+    assert realsize.project_seconds(10.0, 20.0, 1.0, 1, 4) == pytest.approx(15.0)
+    assert realsize.project_seconds(10.0, 20.0, 0.0, 1, 4) == pytest.approx(30.0)
+    # Measured with 2 threads at p = 0.75: 1.6x there, 2.29x on 4 cores.
+    assert realsize.project_seconds(0.0, 10.0, 0.75, 2, 4) == pytest.approx(7.0)
+
+
+def test_a_row_is_projected_from_cpu_seconds() -> None:
+    bare = realsize.Bare(
+        wall_s=100.0, import_s=3.0, load_s=7.0, warmup_s=20.0, timed_s=60.0,
+        import_cpu_s=2.0, load_cpu_s=6.0, warmup_cpu_s=10.0, timed_cpu_s=30.0, cpu_s=48.0,
+        max_rss_mb=2000.0, speed=10.0, speed_cpu=12.0, outputs=[], probe=[],
+    )  # fmt: skip
+    # The row used 50 CPU-s in the harness: 40 predicting (the bare loop's), 10 serial.
+    assert realsize.project_row(bare, 50.0, 1, 1.0) == pytest.approx(10.0 + 40.0 / 4)
+    assert realsize.project_row(bare, 50.0, 1, 0.0) == pytest.approx(50.0)
+    # Never less serial work than the bare loop's own import and load.
+    assert realsize.project_row(bare, 30.0, 1, 0.0) == pytest.approx(8.0 + 40.0)
+    assert bare.speedup is None
 
 
 def test_overhead_is_extra_time_per_unit_of_work() -> None:
