@@ -18,11 +18,12 @@ imports the team's class, loads it and times the same calls the harness will mak
 timed batches, same thread count); the team's claims in the README rows are those numbers, as an
 honest team measuring on the same machine would write them. Then it commits the pull request and
 runs `validator verify --base --head` as a user does, and reports per row: wall time, peak RAM and
-speed from verify's JSON report, the harness's speed overhead against the bare loop, CPU-seconds,
-and a projection to a 4-core GitHub-hosted runner (see `project_seconds`).
+speed from verify's JSON report, the harness's overhead against the bare loop (wall clock and
+CPU-seconds), CPU-seconds per row, and a projection to a 4-core GitHub-hosted runner (`project_row`).
 
 Usage: python scripts/bench_realsize.py [--only llm|whisper|bert] [--samples N] [--json out.json]
-                                        [--keep] [--size real|tiny] [--threads N]
+                                        [--keep] [--size real|tiny] [--threads N] [--probe-threads N]
+                                        [--warmup N] [--repeats N]
 """
 
 from __future__ import annotations
