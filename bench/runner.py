@@ -774,8 +774,19 @@ def _run(
             extra["log_tail"] = "\n".join(part for part in (ended.traceback, log_text) if part) or None
         return _failed(run, ended.status, ended.message, device, **extra)
     assert measured is not None
-    scoring = (inputs, references, context)
-    return _result(run, measured, device, scoring, declared, files, tree, watch.gpu, extra)
+    return _result(
+        run,
+        measured,
+        device,
+        references,
+        declared,
+        files,
+        tree,
+        watch.gpu,
+        extra,
+        given=inputs,
+        context=context,
+    )
 
 
 @dataclass
@@ -926,19 +937,22 @@ def _result(
     run: RunSpec,
     measured: Measured,
     device: Device,
-    scoring: tuple[list[Any], list[Any], Context],
+    references: list[Any],
     declared: list[Path] | None,
     files: OpenedFiles,
     tree: TreeMemory,
     gpu: GpuMemory | None,
     extra: dict[str, Any],
+    *,
+    given: list[Any] | None = None,
+    context: Context | None = None,
 ) -> RunResult:
+    """The run's result; `given`: the data's inputs (what the task scores the outputs against)."""
     calls, final, ready = measured.calls, measured.final, measured.ready
     if not calls:
         return _failed(run, "error", "no predict() call was timed (repeats = 0?)", device, **extra)
     try:
-        inputs, references, context = scoring
-        quality = compute_quality(run.task, measured.outputs, references, inputs, context)
+        quality = compute_quality(run.task, measured.outputs, references, given, context)
         cpu_calls = [c.on_cpu_clock() for c in calls if c.cpu_seconds]
         audio = sum(c.audio_seconds for c in calls)
         if audio > 0:
