@@ -111,30 +111,43 @@ def model_folder(settings: TextToSpeechConfig, course_root: Path | None) -> Path
 
 
 class Transcriber:
-    """The course's speech-recognition model (a transformers pipeline: Whisper, wav2vec2 CTC...)."""
+    """The course's speech-recognition model: a CTC model (wav2vec2) or an encoder-decoder (Whisper)."""
 
     def __init__(self, folder: Path):
         import numpy as np
-        from transformers import pipeline
+        import torch
+        from transformers import AutoConfig, AutoModelForCTC, AutoModelForSpeechSeq2Seq, AutoProcessor
+        from transformers.utils import logging
 
-        self._np = np
+        logging.disable_progress_bar()
+        self._np, self._torch = np, torch
         try:
-            self._pipeline = pipeline("automatic-speech-recognition", model=str(folder), device="cpu")
+            config = AutoConfig.from_pretrained(folder, local_files_only=True)
+            self._processor = AutoProcessor.from_pretrained(folder, local_files_only=True)
+            self._generate = bool(config.is_encoder_decoder)
+            kind = AutoModelForSpeechSeq2Seq if self._generate else AutoModelForCTC
+            self._model = kind.from_pretrained(folder, local_files_only=True).eval()
         except (OSError, ValueError, KeyError) as exc:
             raise CannotPrepareTask(f"cannot load the speech-recognition model in {folder}: {exc}") from None
-        extractor = self._pipeline.feature_extractor
+        extractor = getattr(self._processor, "feature_extractor", self._processor)
         self.sample_rate = int(getattr(extractor, "sampling_rate", 16000))
 
     def __call__(self, samples: list[float], rate: int) -> str:
-        np = self._np
+        np, torch = self._np, self._torch
         audio = np.asarray(samples, dtype=np.float32)
         if rate != self.sample_rate:  # linear resampling: plenty for a transcript
             count = max(1, round(len(audio) * self.sample_rate / rate))
             audio = np.interp(np.linspace(0, len(audio) - 1, count), np.arange(len(audio)), audio)
             audio = audio.astype(np.float32)
-        result = self._pipeline(audio)
-        text = result.get("text", "") if isinstance(result, dict) else ""
-        return str(text)
+        features = self._processor(audio, sampling_rate=self.sample_rate, return_tensors="pt")
+        with torch.inference_mode():
+            if self._generate:
+                ids = self._model.generate(features["input_features"])
+                texts = self._processor.batch_decode(ids, skip_special_tokens=True)
+            else:
+                logits = self._model(features["input_values"]).logits
+                texts = self._processor.batch_decode(logits.argmax(-1))
+        return str(texts[0]) if texts else ""
 
 
 @cache
