@@ -170,8 +170,8 @@ class BenchConfig(_Section):
     #: inputs and references every run of that task is measured on instead of the team's data.
     #: `validator verify` reads them from the base revision; the child never sees the references.
     eval_sets: dict[str, str] = Field(default_factory=dict)
-    #: Where `eval_sets` paths are resolved; set by `validator verify` to its copy of the base
-    #: revision's files. Unset: the course root (two folders above the team's folder).
+    #: Where `eval_sets` and `text_to_speech.asr_path` are resolved; set by `validator verify` to its
+    #: copy of the base revision's files. Unset: the course root (two folders above the team's folder).
     eval_root: str | None = None
     #: Text-to-speech runs: the course's speech-recognition model.
     text_to_speech: TextToSpeechConfig = Field(default_factory=TextToSpeechConfig.model_construct)
