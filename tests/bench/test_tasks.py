@@ -56,7 +56,7 @@ def test_token_classification_names_the_sample_with_the_wrong_length() -> None:
     inputs = [["a", "b"], {"words": ["c", "d", "e"]}]
     with pytest.raises(CannotScoreOutputs, match="sample 2: 2 output tags for 3 words"):
         compute_quality("token-classification", [["O", "O"], ["O", "O"]], [["O", "O"], ["O"] * 3], inputs)
-    with pytest.raises(CannotScoreOutputs, match="sample 1: .* a list of BIO tags"):
+    with pytest.raises(CannotScoreOutputs, match=r"sample 1: .* a list of BIO tags"):
         task_named("token-classification").count(inputs[:1], ["O O"], 0)
     with pytest.raises(CannotScoreOutputs, match="sample 5: 1 output tags for 2 words"):
         task_named("token-classification").count(inputs[:1], [["O"]], 4)
@@ -108,9 +108,9 @@ def test_image_inputs_reach_the_child_as_paths_inside_the_team_folder(tmp_path: 
     given = task.child_inputs(["images/a.png", {"image": "images/a.png", "crop": 1}], tmp_path)
     image = str((tmp_path / "images" / "a.png").resolve())
     assert given == [image, {"image": image, "crop": 1}]
-    with pytest.raises(CannotScoreOutputs, match="sample 2: image '../x.png' leaves the team's folder"):
+    with pytest.raises(CannotScoreOutputs, match=r"sample 2: image '\.\./x\.png' leaves the team's folder"):
         task.child_inputs(["images/a.png", "../x.png"], tmp_path)
-    with pytest.raises(CannotScoreOutputs, match="sample 1: image 'images/b.png' does not exist"):
+    with pytest.raises(CannotScoreOutputs, match=r"sample 1: image 'images/b\.png' does not exist"):
         task.child_inputs(["images/b.png"], tmp_path)
     with pytest.raises(CannotScoreOutputs, match="sample 1: an image-classification input is an image path"):
         task.child_inputs([3], tmp_path)
