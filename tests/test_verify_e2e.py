@@ -100,6 +100,42 @@ def test_honest_rows_are_verified(tmp_path: Path) -> None:
     assert report["environment"]["threads"] == 1  # the course's validator.toml, read from the base
 
 
+#: Each task's tiny example submission: its rows and the quality metrics every row claims.
+TASK_TEAMS = {
+    "sentiment_crew": (["Оригинал", "ONNX Runtime"], {"accuracy", "macro-F1"}),
+    "ner_crew": (["Оригинал"], {"precision", "recall", "F1"}),
+    "vision_crew": (["Оригинал", "TorchScript"], {"accuracy", "top-5 accuracy"}),
+    "lm_crew": (["Оригинал"], {"perplexity"}),
+    "tts_crew": (["Оригинал"], {"WER", "CER"}),
+}
+
+
+@pytest.mark.parametrize("team", list(TASK_TEAMS))
+def test_every_task_of_the_example_course_is_verified(team: str, tmp_path: Path) -> None:
+    """Each task's pull request (text and token classification, images, perplexity, text-to-speech;
+    ONNX Runtime and TorchScript rows): re-run in the sandbox, scored by the parent, every claim holds."""
+    repo = tmp_path / "course"
+    base, head = _demo().build_pull_request(COURSE, team, repo, f"{team} HW-1")
+    # As in test_honest_rows_are_verified: the absolute CPU speed gets a wide factor beside other runs.
+    # These calls take about a millisecond, so the speed ratio of two rows moves more than the
+    # course's ±20% on a loaded machine; it gets ±75% here (the weights and quality stay exact).
+    settings = tmp_path / "validator.toml"
+    settings.write_text(
+        (COURSE / "validator.toml").read_text(encoding="utf-8")
+        + "\n[compare.tolerances]\ncpu_speed = { factor = 20.0 }\nratio = { relative = 0.75 }\n",
+        encoding="utf-8",
+    )
+    code, report, markdown = verify(repo, base, head, f"{team} HW-1", "--config", str(settings))
+    assert code == 0, (report["problems"], report["rows"])
+    assert report["verdict"] == "pass" and report["team"] == team
+    methods, metrics = TASK_TEAMS[team]
+    assert [(r["method"], r["status"]) for r in report["rows"]] == [(m, "ok") for m in methods]
+    for row in report["rows"]:
+        expected = {"weights_size", "cpu_speed", "ram", *(f"quality.{m}" for m in metrics)}
+        assert checks(row) == dict.fromkeys(expected, "verified")
+    assert markdown.startswith("## ✅ Benchmark verification: pass")
+
+
 BROKEN_TEAM = """
 import time
 
@@ -202,7 +238,18 @@ def test_audit_of_the_whole_example_table(language: str, tmp_path: Path) -> None
     )
     assert "Traceback" not in proc.stderr
     report = json.loads((tmp_path / "report.json").read_text())
-    assert [r["model"] for r in report["rows"]] == ["gpt2-tiny", "gpt2-tiny", "whisper-tiny-random"]
+    assert [r["model"] for r in report["rows"]] == [
+        "gpt2-tiny",
+        "gpt2-tiny",
+        "whisper-tiny-random",
+        "bert-tiny-sentiment",
+        "bert-tiny-sentiment",
+        "bert-tiny-ner",
+        "vit-tiny-colours",
+        "vit-tiny-colours",
+        "gpt2-tiny-lm",
+        "tts-tiny-random",
+    ]
     assert all(r["status"] == "ok" for r in report["rows"])
     whisper = checks(report["rows"][2])
     assert whisper["weights_size"] == "verified" and whisper["quality.WER"] == "verified"
