@@ -119,11 +119,11 @@ class Transcriber:
         from transformers import AutoConfig, AutoModelForCTC, AutoModelForSpeechSeq2Seq, AutoProcessor
         from transformers.utils import logging
 
-        logging.disable_progress_bar()
+        logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         self._np, self._torch = np, torch
         try:
             config = AutoConfig.from_pretrained(folder, local_files_only=True)
-            self._processor = AutoProcessor.from_pretrained(folder, local_files_only=True)
+            self._processor = AutoProcessor.from_pretrained(folder, local_files_only=True)  # type: ignore[no-untyped-call]
             self._generate = bool(config.is_encoder_decoder)
             kind = AutoModelForSpeechSeq2Seq if self._generate else AutoModelForCTC
             self._model = kind.from_pretrained(folder, local_files_only=True).eval()
