@@ -232,3 +232,32 @@ def test_image_paths_open_inside_the_sandbox(make_team: MakeTeam, quick: BenchCo
     result = run_submission(manifest, manifest.runs[0], device="cpu", config=quick)
     assert result.status == "ok", result.error
     assert values(result.quality) == {"accuracy": 50.0, "top-5 accuracy": 50.0}
+
+
+def test_the_manifest_template_guesses_the_task_from_the_rows_metrics() -> None:
+    from bench.manifest import parse_manifest
+    from validator.model import Metric, Row
+    from validator.teams import manifest_template
+
+    def row(method: str, *names: str) -> Row:
+        return Row(line=1, model="m", method=method, quality=[Metric(name=n, value=1.0) for n in names])
+
+    rows = [
+        row("tts", "NISQA-MOS", "WER"),
+        row("asr", "WER"),
+        row("lm", "perplexity"),
+        row("ner", "precision", "F1"),
+        row("cls", "Accuracy"),
+        row("other", "BLEU"),
+        row("none"),
+    ]
+    manifest = parse_manifest(manifest_template("team", rows), Path("bench.toml"))
+    assert [(r.method, r.task) for r in manifest.runs] == [
+        ("tts", "text-to-speech"),
+        ("asr", "speech-recognition"),
+        ("lm", "language-modeling"),
+        ("ner", "token-classification"),
+        ("cls", "text-classification"),
+        ("other", "text-generation"),
+        ("none", "generic"),
+    ]
