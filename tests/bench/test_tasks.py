@@ -261,3 +261,49 @@ def test_the_manifest_template_guesses_the_task_from_the_rows_metrics() -> None:
         ("other", "text-generation"),
         ("none", "generic"),
     ]
+
+
+def test_onnx_runtime_runs_inside_the_sandbox(make_team: MakeTeam, quick: BenchConfig) -> None:
+    """An ONNX Runtime submission: its session on the harness's thread count, its scratch in the
+    sandbox's private /tmp, the declared .onnx file as the weights size, the parent's scoring."""
+    import shutil
+
+    from bench.sandbox import find_sandbox
+
+    onnx = COURSE / "submissions" / "sentiment_crew" / "model.onnx"
+    manifest = make_team(
+        """
+        import os
+
+        import numpy as np
+        import onnxruntime
+
+
+        class S:
+            def load(self, device):
+                options = onnxruntime.SessionOptions()
+                options.intra_op_num_threads = int(os.environ["OMP_NUM_THREADS"])
+                options.optimized_model_filepath = "/tmp/optimized.onnx"
+                self.session = onnxruntime.InferenceSession("model.onnx", options)
+                assert os.path.getsize("/tmp/optimized.onnx") > 0
+
+            def predict(self, inputs):
+                ids = np.array([[1, 5 + n, 2] + [0] * 13 for n in inputs], dtype=np.int64)
+                mask = (ids > 0).astype(np.int64)
+                (logits,) = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
+                return [int(row.argmax()) for row in logits]
+        """,
+        inputs=[1, 2, 3, 4],
+        references=[0, 1, 0, 1],
+        task="text-classification",
+        weights="model.onnx",
+    )
+    shutil.copy(onnx, manifest.folder / "model.onnx")
+    result = run_submission(manifest, manifest.runs[0], device="cpu", config=quick)
+    assert result.status == "ok", (result.error, result.log_tail)
+    assert result.sandbox == find_sandbox().kind
+    assert result.threads is None  # no torch in the process: the team's session took OMP_NUM_THREADS
+    assert result.weights_size is not None
+    assert result.weights_size.value == pytest.approx(onnx.stat().st_size / 2**20, abs=0.01)
+    assert result.weights_source == "files" and result.weights_unopened in ([], None)
+    assert [m.name for m in result.quality] == ["accuracy", "macro-F1"]
