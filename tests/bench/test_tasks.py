@@ -307,3 +307,27 @@ def test_onnx_runtime_runs_inside_the_sandbox(make_team: MakeTeam, quick: BenchC
     assert result.weights_size.value == pytest.approx(onnx.stat().st_size / 2**20, abs=0.01)
     assert result.weights_source == "files" and result.weights_unopened in ([], None)
     assert [m.name for m in result.quality] == ["accuracy", "macro-F1"]
+
+
+def test_text_to_speech_reads_a_pinned_hub_model_from_the_cache_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`asr = {repo, revision}`: the snapshot the hub step put in the cache, never a download."""
+    import shutil
+
+    from huggingface_hub import constants
+
+    from bench.tasks.text_to_speech import model_folder
+    from validator.model import HubArtifact
+
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    snapshot = tmp_path / "hub" / "models--course--asr-tiny" / "snapshots" / sha
+    shutil.copytree(COURSE / "models" / "asr", snapshot)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # a download attempt would fail loudly
+    pinned = TextToSpeechConfig(asr=HubArtifact(repo="course/asr-tiny", revision=sha))
+    assert model_folder(pinned, None) == snapshot
+    task_named("text-to-speech").prepare(Context(config=BenchConfig(text_to_speech=pinned)))
+    other = TextToSpeechConfig(asr=HubArtifact(repo="course/asr-tiny", revision="f" * 40))
+    with pytest.raises(CannotPrepareTask, match=r"course/asr-tiny@ffffffffffff is not in the hub cache"):
+        model_folder(other, None)
