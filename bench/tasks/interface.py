@@ -78,6 +78,12 @@ def sample_name(index: int) -> str:
     return f"sample {index + 1}"
 
 
+def shown(value: Any, limit: int = 40) -> str:
+    """A value as a message quotes it: repr, cut short (student output can be anything, and huge)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def std(values: list[float]) -> float | None:
     return statistics.stdev(values) if len(values) > 1 else None
 

@@ -18,6 +18,7 @@ from bench.tasks.interface import (
     Task,
     finite_float,
     sample_name,
+    shown,
     std,
 )
 from validator.model import Metric
@@ -35,7 +36,7 @@ def log_likelihoods(value: Any, index: int) -> list[float]:
     for position, item in enumerate(value):
         if not finite_float(item) or item > ROUNDING:
             raise CannotScoreOutputs(
-                f"{sample_name(index)}, token {position + 1}: {item!r} is not a log-likelihood "
+                f"{sample_name(index)}, token {position + 1}: {shown(item)} is not a log-likelihood "
                 "(a finite float <= 0)"
             )
     return [min(float(v), 0.0) for v in value]

@@ -24,6 +24,7 @@ from bench.tasks.interface import (
     Task,
     finite_float,
     sample_name,
+    shown,
 )
 from bench.tasks.speech import error_rates
 from validator.config import TextToSpeechConfig
@@ -58,7 +59,7 @@ def audio_of(value: Any, index: int, max_seconds: float) -> tuple[list[float], i
     rate, samples = value["sample_rate"], value["audio"]
     if not isinstance(rate, int) or isinstance(rate, bool) or not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
         raise CannotScoreOutputs(
-            f"{where}: sample_rate {rate!r} is not a whole number of Hz in "
+            f"{where}: sample_rate {shown(rate)} is not a whole number of Hz in "
             f"{MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE}"
         )
     if not isinstance(samples, list) or not samples:
@@ -69,7 +70,7 @@ def audio_of(value: Any, index: int, max_seconds: float) -> tuple[list[float], i
         )
     bad = next((i for i, s in enumerate(samples) if not finite_float(s)), None)
     if bad is not None:
-        raise CannotScoreOutputs(f"{where}: audio sample {bad} is {samples[bad]!r}, not a finite float")
+        raise CannotScoreOutputs(f"{where}: audio sample {bad} is {shown(samples[bad])}, not a finite float")
     return samples, rate
 
 

@@ -82,6 +82,7 @@ def test_language_modeling_perplexity_of_known_log_likelihoods() -> None:
         ([-1.0, 0.5], r"sample 1, token 2: 0.5 is not a log-likelihood"),
         ([-1.0, float("nan")], "token 2: nan is not a log-likelihood"),
         ([True], "token 1: True is not a log-likelihood"),
+        (["x" * 10_000], r"token 1: 'x{36}\.\.\. is not a log-likelihood"),
     ],
 )
 def test_language_modeling_refuses_what_is_not_a_log_likelihood(output: Any, message: str) -> None:
