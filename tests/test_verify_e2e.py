@@ -125,12 +125,13 @@ def test_every_task_of_the_example_course_is_verified(team: str, tmp_path: Path)
         demo.git(repo, "commit", "-q", "-a", "--amend", "--no-edit")
         head = demo.git(repo, "rev-parse", "HEAD")
     # As in test_honest_rows_are_verified: the absolute CPU speed gets a wide factor beside other runs.
-    # These calls take about a millisecond, so the speed ratio of two rows moves more than the
-    # course's ±20% on a loaded machine; it gets ±75% here (the weights and quality stay exact).
+    # These calls take about a millisecond, and on a loaded 2-core machine each row's speed moved 2-4x
+    # between runs (examples/course/README.md), so the speed ratio of two rows gets a wide band here
+    # too (the RAM ratio with it): this test is about the tasks' plumbing; weights and quality stay tight.
     settings = tmp_path / "validator.toml"
     settings.write_text(
         (COURSE / "validator.toml").read_text(encoding="utf-8")
-        + "\n[compare.tolerances]\ncpu_speed = { factor = 20.0 }\nratio = { relative = 0.75 }\n",
+        + "\n[compare.tolerances]\ncpu_speed = { factor = 20.0 }\nratio = { relative = 4.0 }\n",
         encoding="utf-8",
     )
     code, report, markdown = verify(repo, base, head, f"{team} HW-1", "--config", str(settings))
