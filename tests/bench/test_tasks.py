@@ -332,3 +332,14 @@ def test_text_to_speech_reads_a_pinned_hub_model_from_the_cache_only(
     other = TextToSpeechConfig(asr=HubArtifact(repo="course/asr-tiny", revision="f" * 40))
     with pytest.raises(CannotPrepareTask, match=r"course/asr-tiny@ffffffffffff is not in the hub cache"):
         model_folder(other, None)
+
+
+def test_every_scorer_is_loaded_before_a_child_runs() -> None:
+    """`prepare_scoring` (the runner's `prepare_judge`) imports what scoring imports: an unprotected
+    child cannot rewrite a module the judge would import after it ran."""
+    import sys
+
+    from bench.tasks import prepare_scoring
+
+    prepare_scoring()
+    assert {"jiwer", "seqeval.metrics"} <= set(sys.modules)
