@@ -336,10 +336,18 @@ def test_text_to_speech_reads_a_pinned_hub_model_from_the_cache_only(
 
 def test_every_scorer_is_loaded_before_a_child_runs() -> None:
     """`prepare_scoring` (the runner's `prepare_judge`) imports what scoring imports: an unprotected
-    child cannot rewrite a module the judge would import after it ran."""
+    child cannot rewrite a module the judge would import after it ran. In a fresh interpreter."""
+    import subprocess
     import sys
 
-    from bench.tasks import prepare_scoring
-
-    prepare_scoring()
-    assert {"jiwer", "seqeval.metrics"} <= set(sys.modules)
+    probe = (
+        "import sys\n"
+        "from bench.tasks import prepare_scoring\n"
+        "before = {'jiwer', 'seqeval.metrics'} & set(sys.modules)\n"
+        "prepare_scoring()\n"
+        "print(sorted(before), sorted({'jiwer', 'seqeval.metrics'} & set(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.split("\n")[0] == "[] ['jiwer', 'seqeval.metrics']"
