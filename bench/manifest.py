@@ -9,7 +9,9 @@ team = "ml_masters"
 model = "openai/whisper-small"    # equals the row's model cell
 method = "Оригинал"               # equals the row's method cell
 entry = "bench.py:Submission"     # file:class, relative to this folder
-task = "speech-recognition"       # generic | text-generation | speech-recognition | classification
+task = "speech-recognition"       # see the tasks below (bench/tasks): speech-recognition,
+                                  # text-to-speech, text-classification, token-classification,
+                                  # image-classification, language-modeling, text-generation, generic
 data = "data/eval.jsonl"          # one JSON object a line: {"input": ..., "reference": ...}
 weights = "weights/"              # optional: files or folder whose bytes are the weights size
 batch_size = 1                    # optional

@@ -11,8 +11,12 @@ the `input` values of `data` (passed unchanged). It keeps the `reference` values
 call with its own clock and computes the quality from the returned outputs: the team's code never
 times itself and never computes its own metric.
 
-Outputs by task: `text-generation` -> a list of generated token ids per input; `speech-recognition` ->
-the transcript (str); `classification` -> the label (str or int); `generic` -> anything JSON.
+Outputs by task (`bench.tasks`): `text-generation` -> the generated token ids; `speech-recognition` ->
+the transcript (str); `text-classification` (or `classification`) -> the label (str or int);
+`token-classification` -> the BIO tags of the input's words; `image-classification` -> a label or a
+ranked list of labels (the input is the image's absolute path); `language-modeling` -> the
+log-likelihood of each token of the input text; `text-to-speech` -> {"audio": [floats],
+"sample_rate": N}; `generic` -> anything JSON.
 """
 
 from __future__ import annotations

@@ -51,11 +51,19 @@ from bench.sandbox import (
     child_environment,
     find_sandbox,
 )
+from bench.tasks import (
+    CannotPrepareTask,
+    CannotScoreOutputs,
+    Context,
+    Counted,
+    compute_quality,
+    prepare_scoring,
+    task_named,
+)
 from bench.trackers.environment import resolve_threads
 from bench.trackers.files import OpenedFiles, large_files
 from bench.trackers.latency import Call, sample_latency, token_rate
 from bench.trackers.memory import GpuMemory, TreeMemory, load_pynvml
-from bench.trackers.quality import CannotScoreOutputs, compute_quality, prepare_scoring
 from validator.config import BenchConfig
 from validator.model import Device, Quantity, RunResult, RunStatus
 from validator.units import BYTES_PER_MB, mb
@@ -172,13 +180,19 @@ def read_data(path: Path, name: str | None = None) -> tuple[list[Any], list[Any]
     return inputs, references
 
 
+def course_root(manifest: Manifest, config: BenchConfig) -> Path:
+    """Where the course's own files are: `eval_root` (verify's copy of the base revision's), else the
+    folder two above the team's."""
+    return Path(config.eval_root) if config.eval_root else manifest.folder.resolve().parent.parent
+
+
 def eval_data(manifest: Manifest, run: RunSpec, config: BenchConfig) -> tuple[list[Any], list[Any]]:
     """The inputs and references a run is measured on: the course's eval set for its task, if the
     course declares one, else the team's own data file."""
     course_file = config.eval_sets.get(run.task)
     if course_file is None:
         return read_data(manifest.resolve(run.data), run.data)
-    root = Path(config.eval_root) if config.eval_root else manifest.folder.resolve().parent.parent
+    root = course_root(manifest, config)
     path = (root / course_file).resolve()
     if not path.is_relative_to(root.resolve()):
         raise CannotReadData(f"the course's eval set {course_file!r} leaves the course's folder")
@@ -647,7 +661,19 @@ def _run(
         declared = declared_weights_files(manifest, run)
         entry = manifest.resolve(run.entry_file)
         sandbox = find_sandbox(config.sandbox)
-    except (CannotReadData, ManifestError, CannotMakeSandbox, ValueError) as exc:
+        # The task's judge (a course model) is ready before any student code runs.
+        task = task_named(run.task)
+        context = Context(config=config, course_root=course_root(manifest, config))
+        task.prepare(context)
+        given = task.child_inputs(inputs, manifest.folder)
+    except (
+        CannotReadData,
+        ManifestError,
+        CannotMakeSandbox,
+        CannotPrepareTask,
+        CannotScoreOutputs,
+        ValueError,
+    ) as exc:
         return _failed(run, "error", getattr(exc, "message", str(exc)), device, **base)
     folder = manifest.folder.resolve()
     known = [*(declared or []), *_hidden_files(manifest), *_declared_weights(manifest)]
@@ -724,7 +750,7 @@ def _run(
                 device,
                 threads,
                 declared is not None,
-                inputs,
+                given,
                 config,
                 show,
             )
@@ -757,7 +783,19 @@ def _run(
             extra["log_tail"] = "\n".join(part for part in (ended.traceback, log_text) if part) or None
         return _failed(run, ended.status, ended.message, device, **extra)
     assert measured is not None
-    return _result(run, measured, device, references, declared, files, tree, watch.gpu, extra)
+    return _result(
+        run,
+        measured,
+        device,
+        references,
+        declared,
+        files,
+        tree,
+        watch.gpu,
+        extra,
+        given=inputs,
+        context=context,
+    )
 
 
 @dataclass
@@ -833,8 +871,8 @@ def _converse(
             batch = plan.batches[index]
             batch_outputs, seconds, cpu = conversation.call(batch)
             keep(index, batch_outputs)
-            tokens = _tokens(batch_outputs) if run.task == "text-generation" else 0
-            calls.append(Call(len(batch), seconds, tokens, cpu))
+            counted = _count(run, batch, batch_outputs, index)
+            calls.append(Call(len(batch), seconds, counted.tokens, cpu, counted.audio_seconds))
             done += len(batch)
         show("predict", done, total)
     show("report", 0, 0)
@@ -867,15 +905,12 @@ def _first_pass_only(calls: list[Call], per_pass: int) -> list[Call]:
     return calls
 
 
-def _tokens(outputs: list[Any]) -> int:
-    total = 0
-    for output in outputs:
-        if not isinstance(output, list) or not all(
-            isinstance(t, int) and not isinstance(t, bool) for t in output
-        ):
-            raise RunEnded("error", "text-generation outputs must be lists of generated token ids (int)")
-        total += len(output)
-    return total
+def _count(run: RunSpec, batch: list[Any], outputs: list[Any], index: int) -> Counted:
+    """One timed call's outputs validated and counted by the task (tokens, seconds of audio)."""
+    try:
+        return task_named(run.task).count(batch, outputs, index * run.batch_size)
+    except CannotScoreOutputs as exc:
+        raise RunEnded("error", str(exc)) from None
 
 
 def _unopened(manifest: Manifest, run: RunSpec, declared: list[Path], files: OpenedFiles) -> list[str] | None:
@@ -917,14 +952,21 @@ def _result(
     tree: TreeMemory,
     gpu: GpuMemory | None,
     extra: dict[str, Any],
+    *,
+    given: list[Any] | None = None,
+    context: Context | None = None,
 ) -> RunResult:
+    """The run's result; `given`: the data's inputs (what the task scores the outputs against)."""
     calls, final, ready = measured.calls, measured.final, measured.ready
     if not calls:
         return _failed(run, "error", "no predict() call was timed (repeats = 0?)", device, **extra)
     try:
-        quality = compute_quality(run.task, measured.outputs, references)
+        quality = compute_quality(run.task, measured.outputs, references, given, context)
         cpu_calls = [c.on_cpu_clock() for c in calls if c.cpu_seconds]
-        if run.task == "text-generation":
+        audio = sum(c.audio_seconds for c in calls)
+        if audio > 0:
+            extra["real_time_factor"] = sum(c.seconds for c in calls) / audio
+        if task_named(run.task).speed == "tokens":
             speed, per_token, summary = token_rate(calls)
             extra["ms_per_token"] = per_token
             if len(cpu_calls) == len(calls):
@@ -933,7 +975,7 @@ def _result(
             speed, summary = sample_latency(calls)
             if len(cpu_calls) == len(calls):
                 extra["speed_cpu_time"] = sample_latency(cpu_calls)[0]
-    except (CannotScoreOutputs, ValueError) as exc:
+    except (CannotScoreOutputs, CannotPrepareTask, ValueError) as exc:
         return _failed(run, "error", str(exc), device, **extra)
 
     def number(value: object) -> int:

@@ -926,7 +926,7 @@ class FamilyResult:
 
 def quality_cell(task: str, outputs: list[Any], references: list[Any]) -> str:
     """The team's quality claim, scored the way the parent scores it."""
-    from bench.trackers.quality import compute_quality
+    from bench.tasks import compute_quality
 
     metrics = compute_quality(task, outputs, references)
     return "</br>".join(f"{m.name}: {format_claim(m.value)}{m.unit or ''}" for m in metrics) or "-"

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from validator.errors import ValidatorError
+from validator.model import HubArtifact
 
 
 class ConfigError(ValidatorError):
@@ -124,6 +125,24 @@ class RulesConfig(_Section):
         return value
 
 
+class TextToSpeechConfig(_Section):
+    """How text-to-speech runs are judged: the course's speech-recognition model transcribes their audio."""
+
+    #: The model, pinned on the hub (fetched into the hub cache by the validator before any run).
+    asr: HubArtifact | None = None
+    #: Or a folder of the course holding it (relative to the course root), e.g. "models/asr".
+    asr_path: str | None = None
+    #: Audio longer than this per input is refused (seconds).
+    max_seconds: float = Field(default=60.0, gt=0)
+
+    @field_validator("asr_path")
+    @classmethod
+    def _inside(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or value.startswith("/") or ".." in value.split("/")):
+            raise ValueError(f"{value!r} must be a path relative to the course root, without '..'")
+        return value
+
+
 class BenchConfig(_Section):
     """How `validator bench` runs a submission."""
 
@@ -151,9 +170,11 @@ class BenchConfig(_Section):
     #: inputs and references every run of that task is measured on instead of the team's data.
     #: `validator verify` reads them from the base revision; the child never sees the references.
     eval_sets: dict[str, str] = Field(default_factory=dict)
-    #: Where `eval_sets` paths are resolved; set by `validator verify` to its copy of the base
-    #: revision's files. Unset: the course root (two folders above the team's folder).
+    #: Where `eval_sets` and `text_to_speech.asr_path` are resolved; set by `validator verify` to its
+    #: copy of the base revision's files. Unset: the course root (two folders above the team's folder).
     eval_root: str | None = None
+    #: Text-to-speech runs: the course's speech-recognition model.
+    text_to_speech: TextToSpeechConfig = Field(default_factory=TextToSpeechConfig.model_construct)
 
 
 class Tolerance(_Section):

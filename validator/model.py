@@ -464,6 +464,8 @@ class RunResult(_Model):
     p90: float | None = None
     #: Text generation: the same timing as ms per generated token.
     ms_per_token: Quantity | None = None
+    #: Text-to-speech: seconds of compute per second of audio generated (below 1: faster than real time).
+    real_time_factor: float | None = None
     #: The speed computed from the CPU time the child used instead of the wall clock: unaffected by
     #: other processes on a shared machine; a sleeping or GPU-bound run shows a much better number here.
     speed_cpu_time: Quantity | None = None

@@ -240,10 +240,25 @@ _TASK_BY_METRIC = {
     "wer": "speech-recognition",
     "cer": "speech-recognition",
     "bleu": "text-generation",
-    "ppl": "text-generation",
+    "ppl": "language-modeling",
     "exact_match": "text-generation",
-    "accuracy": "classification",
+    "precision": "token-classification",
+    "recall": "token-classification",
+    "accuracy": "text-classification",
 }
+#: The tasks a manifest may name (`bench.tasks`), for the template's comment.
+_TASKS = (
+    "text-classification | token-classification | image-classification | language-modeling | "
+    "text-to-speech | speech-recognition | text-generation | generic"
+)
+
+
+def _task_of(row: Row) -> str:
+    """The task a row's quality metrics suggest: NISQA scores mean speech was made (text-to-speech)."""
+    if any(m.name.casefold().startswith("nisqa") for m in row.quality):
+        return "text-to-speech"
+    keys = [metric_key(m.name) for m in row.quality]
+    return next((_TASK_BY_METRIC[key] for key in keys if key in _TASK_BY_METRIC), "generic")
 
 
 def _toml_string(text: str) -> str:
@@ -266,21 +281,14 @@ def manifest_template(team: str, rows: Sequence[Row]) -> str:
         if row.key in seen:
             continue
         seen.add(row.key)
-        task = next(
-            (
-                _TASK_BY_METRIC[key]
-                for key in (metric_key(m.name) for m in row.quality)
-                if key in _TASK_BY_METRIC
-            ),
-            "generic",
-        )
+        task = _task_of(row)
         lines += [
             "",
             "[[run]]",
             f"model = {_toml_string(row.model)}",
             f"method = {_toml_string(row.method or '')}",
             'entry = "bench.py:Submission"',
-            f'task = "{task}"  # generic | text-generation | speech-recognition | classification',
+            f'task = "{task}"  # {_TASKS}',
             'data = "data/eval.jsonl"',
         ]
     return "\n".join(lines) + "\n"

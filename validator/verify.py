@@ -644,8 +644,9 @@ def verify_pull_request(
             environment=environment or harness_environment(device, config),
         )
     with tempfile.TemporaryDirectory(prefix="validator-eval-") as scratch:
-        if config.bench.eval_sets and diff.base:
-            # The course's eval sets as the base revision has them: a PR cannot rewrite its own exam.
+        if (config.bench.eval_sets or config.bench.text_to_speech.asr_path) and diff.base:
+            # The course's eval sets and judge model as the base revision has them: a PR cannot
+            # rewrite its own exam.
             bench = config.bench.model_copy(
                 update={"eval_root": _eval_sets_at(repo, diff.base, config, scratch)}
             )
@@ -669,10 +670,14 @@ def verify_pull_request(
 
 
 def _eval_sets_at(repo: Path, sha: str, config: Config, folder: str) -> str:
-    """Copy the course's eval sets at `sha` into `folder` (outside the working tree); returns it."""
-    from validator.git import read_blob
+    """Copy the course's eval sets and text-to-speech judge model at `sha` into `folder` (outside the
+    working tree); returns it."""
+    from validator.git import list_files, read_blob
 
-    for relative in config.bench.eval_sets.values():
+    files = list(config.bench.eval_sets.values())
+    if config.bench.text_to_speech.asr_path:
+        files += list_files(repo, sha, config.bench.text_to_speech.asr_path)
+    for relative in files:
         data = read_blob(repo, sha, relative)
         if data is not None:
             target = Path(folder, relative.lstrip("/"))

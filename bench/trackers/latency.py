@@ -54,17 +54,19 @@ class Latency:
 
 @dataclass(frozen=True)
 class Call:
-    """One timed `predict` call: its batch size, seconds, and generated tokens (text generation)."""
+    """One timed `predict` call: its batch size, seconds, and the tokens it counts (tokens/s tasks)."""
 
     batch: int
     seconds: float
     tokens: int = 0
     #: CPU time of the child's process over the call (all its threads).
     cpu_seconds: float | None = None
+    #: Seconds of audio the call generated (text-to-speech: the real-time factor).
+    audio_seconds: float = 0.0
 
     def on_cpu_clock(self) -> Call:
         """The same call timed by the CPU time it consumed, not the wall clock."""
-        return Call(self.batch, self.cpu_seconds or 0.0, self.tokens)
+        return Call(self.batch, self.cpu_seconds or 0.0, self.tokens, audio_seconds=self.audio_seconds)
 
 
 def sample_latency(calls: list[Call]) -> tuple[Quantity, Latency]:

@@ -25,7 +25,8 @@ fi
 package="$VALIDATOR_ACTION_PATH"
 index=()
 if [ "$VALIDATOR_MODE" = "verify" ]; then
-  package="${VALIDATOR_ACTION_PATH}[bench]"
+  # onnx: ONNX Runtime, for submissions that run an exported model (a wheel of ~15 MB).
+  package="${VALIDATOR_ACTION_PATH}[bench,onnx]"
   if [ "$VALIDATOR_DEVICE" = "cpu" ]; then
     # The CPU build of torch: the default one carries gigabytes of CUDA a CPU run never uses.
     index=(--extra-index-url https://download.pytorch.org/whl/cpu)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bench.tasks import CannotScoreOutputs, compute_quality
 from bench.trackers.latency import Call, Latency, sample_latency, token_rate
-from bench.trackers.quality import CannotScoreOutputs, compute_quality
 
 
 def test_latency_summary() -> None:

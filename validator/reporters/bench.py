@@ -14,6 +14,7 @@ _WORDS = {
     "en": {
         "speed": "speed",
         "per_token": "ms/token",
+        "rtf": "real-time factor",
         "weights": "weights",
         "over": "MB over the runtime",
         "environment": "environment",
@@ -27,6 +28,7 @@ _WORDS = {
     "ru": {
         "speed": "скорость",
         "per_token": "ms на токен",
+        "rtf": "коэффициент реального времени",
         "weights": "веса",
         "over": "MB сверх среды выполнения",
         "environment": "окружение",
@@ -66,6 +68,8 @@ def text_bench(report: BenchReport, language: str = "en") -> str:
         parts = [f"{words['speed']} {_quantity(run, speed)}"]
         if run.ms_per_token is not None:
             parts.append(f"({format_number(round(run.ms_per_token.value, 3))} {words['per_token']})")
+        if run.real_time_factor is not None:
+            parts.append(f"({words['rtf']} {format_number(round(run.real_time_factor, 4))})")
         parts.append(f"{words['weights']} {_quantity(run, 'weights_size')}")
         parts.append(f"RAM {_quantity(run, 'ram')}")
         if run.ram_over_baseline is not None:
