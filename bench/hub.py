@@ -25,12 +25,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.sandbox import HUB_TOKEN_NAMES, SANDBOX_HUB_CACHE
 from validator.model import HubArtifact, RunSpec
+
+__all__ = ["SANDBOX_HUB_CACHE", "CannotFetchArtifact", "HubFetch", "fetch", "fetch_all", "pin_main"]
 
 #: Environment variable naming the cache when the course's `[bench] hub_cache` is unset.
 CACHE_ENV = "VALIDATOR_HUB_CACHE"
-#: Where the run's repositories appear inside the sandbox (the child's `HF_HUB_CACHE`).
-SANDBOX_HUB_CACHE = "/run/validator/hub"
 #: Files whose bytes are a model's weights (what an unmodified hub model's size is made of).
 WEIGHT_SUFFIXES = (
     ".safetensors",
@@ -44,8 +45,6 @@ WEIGHT_SUFFIXES = (
     ".h5",
     ".msgpack",
 )
-#: Names the token may have: read by the judge's download only, never passed to a child.
-TOKEN_NAMES = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HUGGINGFACE_HUB_TOKEN")
 
 ArtifactKey = tuple[str, str, str, tuple[str, ...]]
 
@@ -88,9 +87,7 @@ def _files_of(folder: Path) -> list[str]:
     """Relative paths of the snapshot's files (its entries are symlinks into `blobs/`)."""
     if not folder.is_dir():
         return []
-    return sorted(
-        path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()
-    )
+    return sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file())
 
 
 def _matches(name: str, pattern: str) -> bool:
@@ -114,13 +111,13 @@ def fetch(artifact: HubArtifact, cache: Path) -> Path:
             RepositoryNotFoundError,
             RevisionNotFoundError,
         )
-        from huggingface_hub.utils import disable_progress_bars
+        from huggingface_hub.utils.tqdm import disable_progress_bars
     except ImportError:
         raise CannotFetchArtifact(
             f"{where}: huggingface_hub is not installed (pip install 'validator[bench]')"
         ) from None
     disable_progress_bars()  # the judge's log is for the runs, not for download bars
-    token = next((os.environ[name] for name in TOKEN_NAMES if os.environ.get(name)), None)
+    token = next((os.environ[name] for name in HUB_TOKEN_NAMES if os.environ.get(name)), None)
     try:
         cache.mkdir(parents=True, exist_ok=True)
         folder = snapshot_download(
@@ -133,9 +130,13 @@ def fetch(artifact: HubArtifact, cache: Path) -> Path:
             token=token,
         )
     except GatedRepoError:
-        raise CannotFetchArtifact(f"{where}: the repository is gated (accept its terms; set HF_TOKEN)") from None
+        raise CannotFetchArtifact(
+            f"{where}: the repository is gated (accept its terms; set HF_TOKEN)"
+        ) from None
     except RevisionNotFoundError:
-        raise CannotFetchArtifact(f"{where}: the hub has no revision {artifact.revision} of {artifact.repo}") from None
+        raise CannotFetchArtifact(
+            f"{where}: the hub has no revision {artifact.revision} of {artifact.repo}"
+        ) from None
     except RepositoryNotFoundError:
         raise CannotFetchArtifact(
             f"{where}: the hub has no repository {artifact.repo} (or it is private and HF_TOKEN is unset)"
@@ -145,7 +146,8 @@ def fetch(artifact: HubArtifact, cache: Path) -> Path:
         reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
         raise CannotFetchArtifact(f"{where}: cannot reach the hub and nothing is cached ({reason})") from None
     except HfHubHTTPError as exc:
-        raise CannotFetchArtifact(f"{where}: the hub refused the download ({str(exc).splitlines()[0]})") from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CannotFetchArtifact(f"{where}: the hub refused the download ({first})") from None
     except (OSError, ValueError) as exc:
         raise CannotFetchArtifact(f"{where}: the download failed ({type(exc).__name__}: {exc})") from None
     root = Path(folder)

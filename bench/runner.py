@@ -42,9 +42,11 @@ from typing import IO, Any, NoReturn
 
 import psutil  # type: ignore[import-untyped]
 
+from bench.hub import fetch_all, pin_main, run_folders, weight_files
 from bench.manifest import Manifest, ManifestError, RunSpec
 from bench.sandbox import (
     CHILD_PATH,
+    SANDBOX_HUB_CACHE,
     SANDBOX_TMP,
     CannotMakeSandbox,
     child_command,
@@ -638,6 +640,14 @@ def _run(
         sandbox = find_sandbox(config.sandbox)
     except (CannotReadData, ManifestError, CannotMakeSandbox, ValueError) as exc:
         return _failed(run, "error", getattr(exc, "message", str(exc)), device, **base)
+    # The job fetched every run's hub artifacts before the first child (`fetch_all` remembers them).
+    hub = fetch_all([run], config.hub_cache)
+    if (problem := hub.error(run)) is not None:
+        return _failed(run, "error", problem, device, **base)
+    pin_main(hub.cache, run)
+    hub_folders = run_folders(hub.cache, run)
+    # An unmodified hub model's weights are its files (`_result` decides whether it was modified).
+    hub_weights = weight_files(hub.cache, run) if run.weights is None else []
     folder = manifest.folder.resolve()
     known = [*(declared or []), *_hidden_files(manifest)]
     if run.weights is not None:
@@ -649,7 +659,8 @@ def _run(
     become_subreaper()
     with tempfile.TemporaryDirectory(prefix="validator-bench-") as scratch:
         home = SANDBOX_TMP if sandbox.protected else scratch
-        env = child_environment(extra_names=config.pass_env, home=home, threads=threads)
+        hub_env = (SANDBOX_HUB_CACHE if sandbox.protected else str(hub.cache)) if run.hub else None
+        env = child_environment(extra_names=config.pass_env, home=home, threads=threads, hub_cache=hub_env)
         command = child_command(
             sandbox,
             folder=folder,
@@ -657,12 +668,13 @@ def _run(
             env=env,
             scratch_mb=config.scratch_mb,
             device=device,
+            hub_folders=hub_folders,
         )
         isolation: list[str] = []
         if not sandbox.protected and config.isolate_network:
             isolation = network_isolation()
         base["network_isolated"] = sandbox.protected or bool(isolation)
-        files = OpenedFiles.watch(declared or [])
+        files = OpenedFiles.watch(declared or hub_weights)
         own_children = {p.pid for p in psutil.Process().children(recursive=True)}
         show("start")
         started, started_wall = time.monotonic(), time.time()
@@ -748,7 +760,7 @@ def _run(
             extra["log_tail"] = "\n".join(part for part in (ended.traceback, log_text) if part) or None
         return _failed(run, ended.status, ended.message, device, **extra)
     assert measured is not None
-    return _result(run, measured, device, references, declared, files, tree, watch.gpu, extra)
+    return _result(run, measured, device, references, declared, files, tree, watch.gpu, extra, hub_weights)
 
 
 @dataclass
@@ -908,6 +920,7 @@ def _result(
     tree: TreeMemory,
     gpu: GpuMemory | None,
     extra: dict[str, Any],
+    hub_weights: list[Path] | None = None,
 ) -> RunResult:
     calls, final, ready = measured.calls, measured.final, measured.ready
     if not calls:
@@ -942,6 +955,8 @@ def _result(
             weights, source = sum(f.stat().st_size for f in declared), "files"
         if weights == 0:
             weights = None
+    elif (hub := _hub_weights(hub_weights or [], files, final)) is not None:
+        weights, source = hub, "hub"
     elif final.get("weights_bytes") is not None:
         weights, source = number(final["weights_bytes"]), "parameters"
     else:
@@ -977,3 +992,25 @@ def _result(
         **{speed_field: speed},
         **extra,
     )
+
+
+#: A model whose parameters hold less than this share of its hub files' bytes was compressed after
+#: loading (quantized, pruned, cast to half): its size is what it holds, not what it was loaded from.
+HUB_UNMODIFIED_SHARE = 0.8
+
+
+def _hub_weights(paths: list[Path], files: OpenedFiles, final: dict[str, Any]) -> int | None:
+    """Bytes of the hub weights files the run opened (all of them where opens cannot be watched), or
+    None: no hub model, none opened, or a model modified after loading."""
+    if not paths:
+        return None
+    if files.available and not files.overflow:
+        opened = {p.resolve() for p in files.opened} | set(files.opened)
+        paths = [p for p in paths if p in opened or p.resolve() in opened]
+    total = sum(p.stat().st_size for p in paths)
+    counted = final.get("weights_bytes")
+    if total == 0:
+        return None
+    if isinstance(counted, int | float) and 0 < counted < HUB_UNMODIFIED_SHARE * total:
+        return None
+    return total

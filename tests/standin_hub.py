@@ -53,14 +53,16 @@ class StandinHub:
         repo.refs.setdefault(DEFAULT_BRANCH, sha)
 
     def add_folder(self, name: str, sha: str, folder: Path, kind: str = "model") -> None:
-        files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+        files = {
+            p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+        }
         self.add(name, sha, files, kind)
 
 
 class _Handler(BaseHTTPRequestHandler):
     hub: StandinHub
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: object) -> None:
         pass  # quiet: the test log is for failures
 
     def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
@@ -74,7 +76,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _error(self, status: int, code: str, message: str) -> None:
         body = json.dumps({"error": message}).encode()
-        self._send(status, body, {"X-Error-Code": code, "X-Error-Message": message, "Content-Type": "application/json"})
+        self._send(
+            status,
+            body,
+            {"X-Error-Code": code, "X-Error-Message": message, "Content-Type": "application/json"},
+        )
 
     def _find(self, kind: str, name: str, revision: str) -> tuple[Repo, str, dict[str, bytes]] | None:
         repo = self.hub.repos.get((kind, name))
@@ -118,9 +124,18 @@ class _Handler(BaseHTTPRequestHandler):
         elif what == "tree":
             body = []  # type: ignore[assignment]
             for file, data in sorted(files.items()):
-                entry: dict[str, object] = {"type": "file", "path": file, "size": len(data), "oid": git_blob_sha(data)}
+                entry: dict[str, object] = {
+                    "type": "file",
+                    "path": file,
+                    "size": len(data),
+                    "oid": git_blob_sha(data),
+                }
                 if file.endswith(LFS_SUFFIXES):
-                    entry["lfs"] = {"oid": hashlib.sha256(data).hexdigest(), "size": len(data), "pointerSize": 134}
+                    entry["lfs"] = {
+                        "oid": hashlib.sha256(data).hexdigest(),
+                        "size": len(data),
+                        "pointerSize": 134,
+                    }
                 body.append(entry)  # type: ignore[attr-defined]
         else:
             self._error(404, "EntryNotFound", f"no API {what}")
@@ -141,7 +156,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         data = files[file]
         etag = hashlib.sha256(data).hexdigest() if file.endswith(LFS_SUFFIXES) else git_blob_sha(data)
-        self._send(200, data, {"ETag": f'"{etag}"', "X-Repo-Commit": sha, "Content-Type": "application/octet-stream"})
+        self._send(
+            200, data, {"ETag": f'"{etag}"', "X-Repo-Commit": sha, "Content-Type": "application/octet-stream"}
+        )
 
 
 @contextmanager
@@ -168,6 +185,8 @@ def tiny_gpt2(folder: Path) -> Path:
     from transformers import GPT2Config, GPT2LMHeadModel
 
     torch.manual_seed(0)
-    config = GPT2Config(n_layer=2, n_head=2, n_embd=32, n_positions=64, vocab_size=128, bos_token_id=0, eos_token_id=0)
+    config = GPT2Config(
+        n_layer=2, n_head=2, n_embd=32, n_positions=64, vocab_size=128, bos_token_id=0, eos_token_id=0
+    )
     GPT2LMHeadModel(config).save_pretrained(folder)
     return folder

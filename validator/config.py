@@ -147,6 +147,9 @@ class BenchConfig(_Section):
     scratch_mb: int = Field(default=1024, ge=1)
     #: Files of the team's folder over this size that the manifest does not declare are reported.
     undeclared_file_mb: float = Field(default=5.0, ge=0)
+    #: Where the judge keeps the hub repositories runs declare (`hub = [...]` in bench.toml), in the
+    #: hub's cache layout; unset: `$VALIDATOR_HUB_CACHE`, else `~/.cache/validator/hub`.
+    hub_cache: str | None = None
     #: Course-owned eval sets: task -> a JSON-lines file of the course (relative to its root) whose
     #: inputs and references every run of that task is measured on instead of the team's data.
     #: `validator verify` reads them from the base revision; the child never sees the references.

@@ -467,8 +467,9 @@ class RunResult(_Model):
     #: The speed computed from the CPU time the child used instead of the wall clock: unaffected by
     #: other processes on a shared machine; a sleeping or GPU-bound run shows a much better number here.
     speed_cpu_time: Quantity | None = None
-    #: "files" (the declared weights) or "parameters" (torch parameters and buffers of the submission).
-    weights_source: Literal["files", "parameters"] | None = None
+    #: "files" (the declared weights), "hub" (the weights files of the run's unmodified hub model) or
+    #: "parameters" (torch parameters and buffers of the submission).
+    weights_source: Literal["files", "hub", "parameters"] | None = None
     #: RSS after importing the entry module, before load(): mostly the runtime (torch, transformers).
     ram_baseline: Quantity | None = None
     #: Peak RSS over that baseline: what the model and its inference add.
