@@ -187,6 +187,9 @@ def bwrap_arguments(
             args += ["--dev-bind", node, node]
     args += ["--ro-bind", str(CHILD_SOURCE), CHILD_PATH]
     args += ["--ro-bind", str(folder), str(folder)]
+    if hub_folders:
+        # A folder of the sandbox's own root, made read-only too: the child adds nothing beside them.
+        args += ["--perms", "0555", "--dir", SANDBOX_HUB_CACHE]
     for repo in hub_folders:
         args += ["--ro-bind", str(repo), f"{SANDBOX_HUB_CACHE}/{repo.name}"]
     for data in hidden:

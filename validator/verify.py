@@ -125,6 +125,18 @@ def harness_environment(device: Device, config: Config) -> Environment:
     return collect_environment(device, threads=config.bench.threads)
 
 
+def harness_fetch(runs: Sequence[RunSpec], config: Config, progress: Callable[[str], None] | None) -> None:
+    """The hub artifacts of every run, fetched once before any student code starts (`bench.hub`);
+    a failure becomes its run's error when the run comes."""
+    if not any(run.hub for run in runs):
+        return
+    from bench.hub import fetch_all
+
+    if progress:
+        progress("fetching the declared hub artifacts")
+    fetch_all(runs, config.bench.hub_cache)
+
+
 def is_original(method: str | None, config: Config) -> bool:
     """`Оригинал`, `Original`, `FP32 (Baseline)`...: the uncompressed row a ratio is taken over."""
     return original_method(method, config.rules)
@@ -312,6 +324,8 @@ def verify_rows(
         # Everything the judge needs after the runs is loaded before the first one (see prepare_judge).
         environment = environment or harness_environment(device, config)
         _prepare_reports()
+        if runner is harness_runner:
+            harness_fetch([run for _, _, run in plan], config, progress)
 
     def execute(keys: set[tuple[str, str]] | None = None) -> None:
         for row, manifest, run in plan:
