@@ -45,7 +45,8 @@ class S:
         cache = os.environ["HF_HUB_CACHE"]
         repo = os.path.join(cache, "models--{folder}")
         probes = {{}}
-        for target in (os.path.join(repo, "refs", "main"), os.path.join(repo, "planted"), os.path.join(cache, "x")):
+        targets = (os.path.join(repo, "refs", "main"), os.path.join(repo, "planted"), os.path.join(cache, "x"))
+        for target in targets:
             try:
                 with open(target, "w") as handle:
                     handle.write("{other}")
