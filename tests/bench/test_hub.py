@@ -45,7 +45,8 @@ class S:
         cache = os.environ["HF_HUB_CACHE"]
         repo = os.path.join(cache, "models--{folder}")
         probes = {{}}
-        targets = (os.path.join(repo, "refs", "main"), os.path.join(repo, "planted"), os.path.join(cache, "x"))
+        refs = os.path.join(repo, "refs", "main")
+        targets = (refs, os.path.join(repo, "planted"), os.path.join(cache, "x"))
         for target in targets:
             try:
                 with open(target, "w") as handle:
