@@ -26,6 +26,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 STANDINS = Path(__file__).resolve().parent / "standins"
+#: A pinned GitHub action and its commit; a sub-action (`actions/cache/restore`) maps its repository.
+USES = r"uses: (actions/[\w-]+)(?:/[\w./-]+)?@([0-9a-f]{40})"
 TEMPLATES = ROOT / "validator" / "templates"
 EXAMPLE = ROOT / "examples" / "course"
 #: The commit `validator init` pins the course's workflows to; act maps it to this checkout.
@@ -326,8 +328,8 @@ class Act:
     def _mappings(self) -> list[str]:
         pins: set[tuple[str, str]] = set()
         for path in TEMPLATES.glob("*.yml"):
-            pins.update(re.findall(r"uses: (actions/[\w-]+)@([0-9a-f]{40})", path.read_text()))
-        pins.update(re.findall(r"uses: (actions/[\w-]+)@([0-9a-f]{40})", (ROOT / "action.yml").read_text()))
+            pins.update(re.findall(USES, path.read_text()))
+        pins.update(re.findall(USES, (ROOT / "action.yml").read_text()))
         args = []
         for action, sha in sorted(pins):
             args += ["--local-repository", f"{action}@{sha}={STANDINS / action.split('/')[1]}"]
@@ -354,6 +356,7 @@ class Act:
             "GITHUB_API_URL": self.api_url,
             "STANDIN_ORIGIN": str(self.course.root),
             "STANDIN_ARTIFACTS": str(self.artifacts),
+            "STANDIN_CACHE": str(self.home / "actions-cache"),
             "STANDIN_PYTHON": sys.executable,
             "STANDIN_SCRIPT": str(STANDINS / "standin.py"),
             "STANDIN_SINGLE_MATCH": self.single_match,
