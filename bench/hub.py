@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterable
@@ -96,21 +97,14 @@ def _matches(name: str, pattern: str) -> bool:
 
 
 def fetch(artifact: HubArtifact, cache: Path) -> Path:
-    """Download the artifact's files at its revision into `cache`; the snapshot folder.
+    """Download the artifact's files at its revision into `cache`, checked against the hub's hashes;
+    the snapshot folder.
 
     Raises `CannotFetchArtifact` for every failure: repository or revision not found, no network
     (and nothing cached), a glob that matches no file of the revision.
     """
     where = label(artifact)
     try:
-        from huggingface_hub import snapshot_download
-        from huggingface_hub.errors import (
-            GatedRepoError,
-            HfHubHTTPError,
-            LocalEntryNotFoundError,
-            RepositoryNotFoundError,
-            RevisionNotFoundError,
-        )
         from huggingface_hub.utils.tqdm import disable_progress_bars
     except ImportError:
         raise CannotFetchArtifact(
@@ -118,6 +112,36 @@ def fetch(artifact: HubArtifact, cache: Path) -> Path:
         ) from None
     disable_progress_bars()  # the judge's log is for the runs, not for download bars
     token = next((os.environ[name] for name in HUB_TOKEN_NAMES if os.environ.get(name)), None)
+    folder = _download(artifact, cache, token)
+    stray = stray_files(artifact, folder, token)
+    if stray:
+        # A cache restored from elsewhere holds files that are not the hub's: download them again.
+        _drop(folder, stray)
+        folder = _download(artifact, cache, token)
+        stray = stray_files(artifact, folder, token)
+        if stray:
+            raise CannotFetchArtifact(
+                f"{where}: `{stray[0]}` in the cache is not the hub's file (its hash differs)"
+            )
+    present = _files_of(folder)
+    for pattern in artifact.files:
+        if not any(_matches(name, pattern) for name in present):
+            raise CannotFetchArtifact(f"{where}: `{pattern}` matches no file of the revision")
+    return folder
+
+
+def _download(artifact: HubArtifact, cache: Path, token: str | None) -> Path:
+    """`snapshot_download` of the artifact, its failures as `CannotFetchArtifact`."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        HfHubHTTPError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    where = label(artifact)
     try:
         cache.mkdir(parents=True, exist_ok=True)
         folder = snapshot_download(
@@ -150,12 +174,70 @@ def fetch(artifact: HubArtifact, cache: Path) -> Path:
         raise CannotFetchArtifact(f"{where}: the hub refused the download ({first})") from None
     except (OSError, ValueError) as exc:
         raise CannotFetchArtifact(f"{where}: the download failed ({type(exc).__name__}: {exc})") from None
-    root = Path(folder)
-    present = _files_of(root)
-    for pattern in artifact.files:
-        if not any(_matches(name, pattern) for name in present):
-            raise CannotFetchArtifact(f"{where}: `{pattern}` matches no file of the revision")
-    return root
+    return Path(folder)
+
+
+def _git_blob_sha(path: Path) -> str:
+    digest = hashlib.sha1(b"blob %d\0" % path.stat().st_size, usedforsecurity=False)
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _listing(artifact: HubArtifact, token: str | None) -> dict[str, str] | None:
+    """The hub's hash of every file of the revision (sha256 for LFS files, else the git blob id), or
+    None when the hub cannot be asked (offline use of a cache the judge filled itself)."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.hf_api import RepoFile
+
+    api = HfApi(endpoint=os.environ.get("HF_ENDPOINT") or None, token=token)
+    try:
+        entries = api.list_repo_tree(
+            artifact.repo, revision=artifact.revision, repo_type=artifact.kind, recursive=True
+        )
+        return {
+            e.path: e.lfs.sha256 if e.lfs is not None else e.blob_id
+            for e in entries
+            if isinstance(e, RepoFile)
+        }
+    except Exception:  # any failure to list means: cannot check here
+        return None
+
+
+def stray_files(artifact: HubArtifact, folder: Path, token: str | None) -> list[str] | None:
+    """Files of the cached snapshot that are not the hub's (changed, or added): a cache restored from
+    elsewhere (CI's cache) is checked before any run sees it. None: the hub could not be asked."""
+    listing = _listing(artifact, token)
+    if listing is None:
+        return None
+    stray = []
+    for name in _files_of(folder):
+        expected = listing.get(name)
+        path = folder / name
+        actual = _sha256(path) if expected is not None and len(expected) == 64 else _git_blob_sha(path)
+        if expected is None or actual != expected:
+            stray.append(name)
+    return stray
+
+
+def _drop(folder: Path, names: list[str]) -> None:
+    """Remove stray snapshot entries and the blobs they point to, so the next download replaces them."""
+    for name in names:
+        path = folder / name
+        with contextlib.suppress(OSError):
+            target = path.resolve()
+            path.unlink()
+            if target != path and target.is_file():
+                target.unlink()
 
 
 @dataclass

@@ -252,3 +252,18 @@ def test_validator_check_does_not_import_huggingface_hub() -> None:
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line}
     assert "validator.check" in imported
     assert not any(name.startswith("huggingface_hub") for name in imported)
+
+
+def test_a_poisoned_cache_is_repaired_from_the_hub(endpoint: Path) -> None:
+    """A cache restored from CI may hold files that are not the hub's: each is checked against the
+    hub's hashes (sha256 of LFS files, git blob ids of the others) and fetched again."""
+    artifact = HubArtifact(repo=REPO, revision=SHA, files=["*.json", "*.safetensors"])
+    folder = fetch(artifact, endpoint)
+    weights, config = folder / "model.safetensors", folder / "config.json"
+    genuine = weights.read_bytes(), config.read_bytes()
+    weights.resolve().write_bytes(b"\0" * len(genuine[0]))  # same size, other bytes
+    config.resolve().write_text('{"model_type": "gpt2", "n_layer": 99}')
+    (folder / "model.safetensors.index.json").write_text("{}")  # a planted file loaders would follow
+    fetch(artifact, endpoint)
+    assert (weights.read_bytes(), config.read_bytes()) == genuine
+    assert not (folder / "model.safetensors.index.json").exists()
