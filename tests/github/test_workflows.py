@@ -196,6 +196,12 @@ def test_the_hub_cache_is_kept_by_manifests_and_never_saved_from_a_privileged_ru
     for job in (verify, gpu):
         assert job["env"]["VALIDATOR_HUB_CACHE"] == "~/.cache/validator/hub"
         restore = dict(_cache_steps(job))["actions/cache/restore"]
+        # only where a manifest declares a hub repository: no empty caches, no warnings on other PRs
+        assert all(
+            "steps.hub.outputs.declared == 'true'" in s["if"]
+            for s in job["steps"]
+            if "cache/" in s.get("uses", "")
+        )
         assert restore == {
             "path": "${{ env.VALIDATOR_HUB_CACHE }}",
             "key": key,
