@@ -44,8 +44,11 @@ import psutil  # type: ignore[import-untyped]
 
 from bench.hub import fetch_all, pin_main, run_folders, weight_files
 from bench.manifest import Manifest, ManifestError, RunSpec
+from bench.reference import reference_environment
 from bench.sandbox import (
     CHILD_PATH,
+    REFERENCE_PATH,
+    REFERENCE_SOURCE,
     SANDBOX_HUB_CACHE,
     SANDBOX_TMP,
     CannotMakeSandbox,
@@ -581,11 +584,17 @@ def run_submission(
     progress: ProgressCallback | None = None,
     index: int = 0,
     count: int = 1,
+    reference: bool = False,
 ) -> RunResult:
-    """Re-run one declared run in a sandboxed child and measure it. Never raises for a bad submission."""
+    """Re-run one declared run in a sandboxed child and measure it. Never raises for a bad submission.
+
+    `reference`: run the declared hub model with the validator's reference loader (`bench.reference`)
+    instead of the team's entry (an original row under `[bench] reference_original`).
+    """
     if device not in ("cpu", "cuda"):
         raise ValueError(f"device must be 'cpu' or 'cuda', not {device!r}")
-    return _run(manifest, run, "cuda" if device == "cuda" else "cpu", config, progress, index, count)
+    target: Device = "cuda" if device == "cuda" else "cpu"
+    return _run(manifest, run, target, config, progress, index, count, reference)
 
 
 @dataclass
@@ -625,6 +634,7 @@ def _run(
     progress: ProgressCallback | None,
     index: int,
     count: int,
+    reference: bool = False,
 ) -> RunResult:
     base: dict[str, Any] = {"team": manifest.team}
 
@@ -645,6 +655,12 @@ def _run(
     if (problem := hub.error(run)) is not None:
         return _failed(run, "error", problem, device, **base)
     pin_main(hub.cache, run)
+    model = next((a for a in run.hub if a.kind == "model"), None)
+    if reference:
+        # The course runs this original row with its own loader, not the team's code.
+        if model is None:
+            return _failed(run, "error", "the reference loader needs the run's hub model", device, **base)
+        base["reference_loader"] = f"{model.repo}@{model.revision}"
     hub_folders = run_folders(hub.cache, run)
     # An unmodified hub model's weights are its files (`_result` decides whether it was modified).
     hub_weights = weight_files(hub.cache, run) if run.weights is None else []
@@ -661,6 +677,8 @@ def _run(
         home = SANDBOX_TMP if sandbox.protected else scratch
         hub_env = (SANDBOX_HUB_CACHE if sandbox.protected else str(hub.cache)) if run.hub else None
         env = child_environment(extra_names=config.pass_env, home=home, threads=threads, hub_cache=hub_env)
+        if reference and model is not None:
+            env.update(reference_environment(model.repo, model.revision, run.task))
         command = child_command(
             sandbox,
             folder=folder,
@@ -719,10 +737,13 @@ def _run(
         measured: Measured | None = None
         ended: RunEnded | None = None
         try:
+            entry_file = entry.relative_to(folder).as_posix()
+            if reference:
+                entry_file = REFERENCE_PATH if sandbox.protected else str(REFERENCE_SOURCE)
             measured = _converse(
                 conversation,
-                run,
-                entry.relative_to(folder).as_posix(),
+                run.model_copy(update={"entry": f"{entry_file}:Reference"}) if reference else run,
+                entry_file,
                 folder,
                 device,
                 threads,

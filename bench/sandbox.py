@@ -32,6 +32,9 @@ SandboxKind = Literal["bwrap", "none"]
 #: Where the child script appears inside the sandbox.
 CHILD_PATH = "/run/validator/child.py"
 CHILD_SOURCE = Path(__file__).with_name("child.py")
+#: The validator's reference loader (`bench.reference`), beside the child script in the sandbox.
+REFERENCE_PATH = "/run/validator/reference.py"
+REFERENCE_SOURCE = Path(__file__).with_name("reference.py")
 #: The child's private scratch inside the sandbox: a size-capped tmpfs of its own, not the host's /tmp.
 SANDBOX_TMP = "/tmp"  # noqa: S108
 #: Uid and gid of the team's code inside the sandbox ("nobody").
@@ -186,6 +189,7 @@ def bwrap_arguments(
         for node in sorted(glob.glob("/dev/nvidia*")):
             args += ["--dev-bind", node, node]
     args += ["--ro-bind", str(CHILD_SOURCE), CHILD_PATH]
+    args += ["--ro-bind", str(REFERENCE_SOURCE), REFERENCE_PATH]
     args += ["--ro-bind", str(folder), str(folder)]
     if hub_folders:
         # A folder of the sandbox's own root, made read-only too: the child adds nothing beside them.

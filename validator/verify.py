@@ -116,7 +116,19 @@ Runner = Callable[[Manifest, RunSpec, Device, Config], RunResult]
 def harness_runner(manifest: Manifest, run: RunSpec, device: Device, config: Config) -> RunResult:
     from bench.runner import run_submission  # the harness pulls in psutil and friends: only here
 
-    return run_submission(manifest, run, device=device, config=config.bench)
+    return run_submission(
+        manifest, run, device=device, config=config.bench, reference=uses_reference(run, config)
+    )
+
+
+def uses_reference(run: RunSpec, config: Config) -> bool:
+    """Whether the course runs this row with its reference loader: an original row declaring a hub
+    model, under `[bench] reference_original`."""
+    return (
+        config.bench.reference_original
+        and is_original(run.method, config)
+        and any(a.kind == "model" for a in run.hub)
+    )
 
 
 def harness_environment(device: Device, config: Config) -> Environment:
@@ -542,12 +554,22 @@ def _judge(
                 status="ok",
                 checks=checks,
                 corrected_row=corrected_row(table, row, checks),
+                reference_loader=result.reference_loader,
             )
         )
     for row in table.rows:  # originals run only for the ratios still belong in them
         if row.key in results and all(row is not r for r, _ in pairs) and results[row.key].status == "ok":
             pairs.append((row, results[row.key]))
     ratios = check_ratios(pairs, lambda method: is_original(method, config), config.compare, device)
+    baselines = {(row.key[0], row.key[1]): run.reference_loader for row, run in pairs if run.reference_loader}
+    ratios = [
+        r.model_copy(
+            update={
+                "baseline_reference": baselines.get((row_key_part(r.model), row_key_part(r.baseline_method)))
+            }
+        )
+        for r in ratios
+    ]
     return _Judged(verified_rows, ratios, found)
 
 
