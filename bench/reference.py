@@ -133,9 +133,11 @@ class Reference:
     @staticmethod
     def _optional(auto: Any, repo: str, revision: str) -> Any:
         try:
-            return auto.from_pretrained(repo, revision=revision)
+            tokenizer = auto.from_pretrained(repo, revision=revision)
         except (OSError, ValueError):  # a model without a tokenizer takes token ids only
             return None
+        # transformers 5 builds an empty tokenizer where the repository has no tokenizer files
+        return tokenizer if len(tokenizer) > 1 else None
 
     def predict(self, inputs: list[Any]) -> list[Any]:
         with self.torch.no_grad():
@@ -146,7 +148,10 @@ class Reference:
             return [int(i) for i in item["ids"]]
         if self.tokenizer is None:
             raise ReferenceInputError("the model has no tokenizer: expected {'ids': [...]} per input")
-        return list(self.tokenizer(_text(item))["input_ids"])
+        ids = list(self.tokenizer(_text(item))["input_ids"])
+        if not ids:
+            raise ReferenceInputError("the model's tokenizer makes no token of the input")
+        return ids
 
     def _text_generation(self, item: Any) -> list[int]:
         torch = self.torch

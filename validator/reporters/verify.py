@@ -236,13 +236,19 @@ def _ratio_section(ratios: list[RatioCheck], language: str) -> str:
     )
 
 
+def _pinned(reference: str) -> str:
+    """`owner/name@<sha>` with the commit shortened to 12 digits, as inert Markdown."""
+    repo, _, sha = reference.partition("@")
+    return escape(f"{repo}@{sha[:12]}" if sha else repo)
+
+
 def _row_section(row: RowVerification, language: str, log_lines: int | None) -> str:
     t = _t(language)
     where = f" ({t['line']} {row.line})" if row.line else ""
     title = f"### {escape(row.model)} · {escape(row.method or '—')}{where} — {t['s:' + row.status]}"
     parts = [title]
     if row.reference_loader:
-        parts.append(t["reference_row"].format(model=escape(row.reference_loader)))
+        parts.append(t["reference_row"].format(model=_pinned(row.reference_loader)))
     if row.checks:
         header = [t["metric"], t["claimed"], t["verified"], t["delta"], t["verdict"]]
         cells = [
