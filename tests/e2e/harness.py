@@ -346,6 +346,7 @@ class Act:
         job: str | None = None,
         verbose: bool = False,
         timeout_s: float = 600,
+        env: dict[str, str] | None = None,
     ) -> RunResult:
         self.next_run += 1
         run_id = self.next_run
@@ -363,6 +364,7 @@ class Act:
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
         }
+        env_pairs.update(env or {})  # a test's own (the stand-in hub's HF_ENDPOINT)
         if self.venv is not None:
             # The runner's prepared environment (install.sh): this checkout's validator, installed.
             env_pairs["VALIDATOR_VENV"] = str(self.venv)
