@@ -160,13 +160,16 @@ def test_a_sandboxed_run_loads_the_hub_model_offline_and_cannot_write_the_cache(
     assert not (endpoint / f"models--{REPO.replace('/', '--')}" / "planted").exists()
 
 
+@pytest.mark.parametrize("sandbox", ["auto", "none"])
 def test_an_unmodified_hub_models_weights_size_is_its_weights_files(
-    endpoint: Path, tmp_path: Path, quick: BenchConfig
+    endpoint: Path, tmp_path: Path, quick: BenchConfig, sandbox: str
 ) -> None:
+    """Sandboxed or not (an unprotected run gets the host cache), the model loads offline by name."""
     manifest = _team(tmp_path / "team", _loader(), _hub_line())
-    config = quick.model_copy(update={"timeout_s": 120, "memory_limit_mb": 2000})
+    config = quick.model_copy(update={"timeout_s": 120, "memory_limit_mb": 2000, "sandbox": sandbox})
     result = run_submission(manifest, manifest.runs[0], device="cpu", config=config)
     assert result.status == "ok", (result.error, result.log_tail)
+    assert result.sandbox == ("none" if sandbox == "none" else find_sandbox().kind)
     files = snapshot(endpoint, manifest.runs[0].hub[0])
     expected = (files / "model.safetensors").stat().st_size
     assert result.weights_source == "hub"
