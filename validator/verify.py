@@ -105,6 +105,18 @@ RUN_UNPROTECTED = define(
 )
 
 
+ORIGINAL_BY_TEAM = define(
+    "original-run-by-team",
+    "warning",
+    "the course runs original rows with its reference loader, but ({model}, {method}) declares no hub "
+    "model (`hub = [...]` with a pinned revision), so its team's own code ran: the ratios over it compare "
+    "against a baseline the team wrote",
+    "курс запускает исходные строки своим эталонным загрузчиком, но ({model}, {method}) не объявляет "
+    "модель с хаба (`hub = [...]` с закреплённой ревизией), поэтому запущен код самой команды: "
+    "отношения к ней сравниваются с базой, которую написала команда",
+)
+
+
 class WorkTreeIsNotAtHead(ValidatorError):
     """The submissions on disk are not the head revision's: running them would verify other code."""
 
@@ -421,6 +433,12 @@ def _file_problems(
             found.append(WEIGHTS_NOT_OPENED.at(row.line, 1, files=files, **where))
         if result.data_source == "team" and config.bench.eval_sets:
             found.append(TEAM_DATA.at(row.line, 1, task=spec.task, **where))
+        if (
+            config.bench.reference_original
+            and is_original(row.method, config)
+            and not result.reference_loader
+        ):
+            found.append(ORIGINAL_BY_TEAM.at(row.line, 1, **where))
         if result.undeclared_files:
             shown = ", ".join(f"`{f}`" for f in result.undeclared_files[:5])
             more = len(result.undeclared_files) - 5

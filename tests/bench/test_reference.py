@@ -62,13 +62,14 @@ class Half:
 """
 
 
-def _manifest() -> str:
+def _manifest(original_hub: bool = True) -> str:
     hub = f'hub = [{{ repo = "{REPO}", revision = "{SHA}", files = ["*.json", "*.safetensors"] }}]\n'
     runs = ""
     for method, entry in (("Оригинал", "Original"), ("FP16", "Half")):
+        declared = hub if original_hub or entry == "Half" else ""
         runs += (
             f'\n[[run]]\nmodel = "{REPO}"\nmethod = "{method}"\nentry = "sub.py:{entry}"\n'
-            f'task = "text-generation"\ndata = "data/eval.jsonl"\n{hub}'
+            f'task = "text-generation"\ndata = "data/eval.jsonl"\n{declared}'
         )
     return f'team = "{TEAM}"\n{runs}'
 
@@ -102,7 +103,9 @@ def greedy(model: Path) -> list[list[int]]:
     return answers
 
 
-def _course(path: Path, greedy: list[list[int]], reference: bool) -> tuple[Repo, str, str]:
+def _course(
+    path: Path, greedy: list[list[int]], reference: bool, original_hub: bool = True
+) -> tuple[Repo, str, str]:
     repo = Repo(path)
     settings = (
         "[bench]\nthreads = 1\nwarmup = 1\nrepeats = 2\ntimeout_s = 180\nmemory_limit_mb = 2000\n"
@@ -116,7 +119,7 @@ def _course(path: Path, greedy: list[list[int]], reference: bool) -> tuple[Repo,
     head = repo.commit(
         {
             "README.md": readme(ORIGINAL, FP16),
-            f"submissions/{TEAM}/bench.toml": _manifest(),
+            f"submissions/{TEAM}/bench.toml": _manifest(original_hub),
             f"submissions/{TEAM}/sub.py": CODE.replace("{repo}", REPO),
             f"submissions/{TEAM}/data/eval.jsonl": data,
         },
@@ -170,3 +173,14 @@ def test_a_reference_run_needs_a_hub_model(tmp_path: Path, make_team: Any, quick
     )
     result = run_submission(manifest, manifest.runs[0], device="cpu", config=quick, reference=True)
     assert (result.status, result.error) == ("error", "the reference loader needs the run's hub model")
+
+
+def test_an_original_without_a_hub_model_is_the_teams_and_the_report_warns(
+    hub: StandinHub, greedy: list[list[int]], tmp_path: Path
+) -> None:
+    repo, base, head = _course(tmp_path / "course", greedy, reference=True, original_hub=False)
+    report, _ = _verify(repo, base, head, hub, tmp_path / "cache")
+    rows = {r["method"]: r for r in report["rows"]}
+    assert rows["Оригинал"]["status"] == "error" and rows["Оригинал"]["reference_loader"] is None
+    warned = [p for p in report["problems"] if p["code"] == "original-run-by-team"]
+    assert [(p["severity"], p["line"]) for p in warned] == [("warning", rows["Оригинал"]["line"])]
