@@ -7,6 +7,7 @@ transformers, jiwer, pynvml) are only imported in the child or where a measureme
 
 from __future__ import annotations
 
+from bench.hub import fetch_all
 from bench.manifest import Manifest, ManifestError, RunSpec, load_manifest
 from bench.runner import Progress, ProgressCallback, run_submission
 from bench.trackers.environment import collect_environment
@@ -49,6 +50,7 @@ def run_manifest(
 ) -> BenchReport:
     """Measure the team's runs one after the other; a failing run never stops the others."""
     runs = select_runs(manifest, only)
+    fetch_all(runs, config.hub_cache)  # every hub artifact before the first child starts
     results: list[RunResult] = []
     for index, run in enumerate(runs):
         results.append(

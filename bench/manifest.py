@@ -15,6 +15,9 @@ task = "speech-recognition"       # see the tasks below (bench/tasks): speech-re
 data = "data/eval.jsonl"          # one JSON object a line: {"input": ..., "reference": ...}
 weights = "weights/"              # optional: files or folder whose bytes are the weights size
 batch_size = 1                    # optional
+hub = [                           # optional: hub repositories the code loads, pinned to a commit
+  { repo = "openai/whisper-small", revision = "<40 hex digits>", files = ["*.json", "*.safetensors"] },
+]                                 # fetched by the judge; `from_pretrained(repo)` works offline
 ```
 
 Every path must stay inside the team's folder: the manifest is student input.
@@ -53,6 +56,16 @@ def _key_line(text: str, key: str, after: int) -> int | None:
     ):
         if re.match(rf"\s*{re.escape(key)}\s*=", line):
             return n
+    return None
+
+
+def _value_position(text: str, key: str, value: str, start: int, end: int | None) -> tuple[int, int] | None:
+    """Line and column of `key = "value"` between lines `start` and `end` (inline tables included)."""
+    pattern = re.compile(rf"""\b{re.escape(key)}\s*=\s*(["']){re.escape(value)}\1""")
+    for number, line in enumerate(text.splitlines()[start - 1 : end and end - 1], start=start):
+        match = pattern.search(line)
+        if match is not None:
+            return number, match.start(1) + 1
     return None
 
 
@@ -157,15 +170,23 @@ def parse_manifest(text: str, path: Path) -> Manifest:
         first = exc.errors()[0]
         loc = [str(part) for part in first["loc"]]
         line = None
+        column = None
         if len(loc) >= 2 and loc[0] == "run" and loc[1].isdigit() and int(loc[1]) < len(run_lines):
             start = run_lines[int(loc[1])]
             line = _key_line(text, loc[2], start) if len(loc) > 2 else start
-            where = f"[[run]] #{int(loc[1]) + 1}" + (f", `{loc[2]}`" if len(loc) > 2 else "")
+            inner = ".".join(p if not p.isdigit() else f"[{p}]" for p in loc[2:]).replace(".[", "[")
+            where = f"[[run]] #{int(loc[1]) + 1}" + (f", `{inner}`" if len(loc) > 2 else "")
+            if len(loc) > 3 and isinstance(first.get("input"), str):
+                # A nested value (`hub[1].revision`): the line and column where that value is written.
+                end = run_lines[int(loc[1]) + 1] if int(loc[1]) + 1 < len(run_lines) else None
+                found = _value_position(text, loc[-1], first["input"], start, end)
+                if found is not None:
+                    line, column = found
         else:
             line = _key_line(text, loc[0], 0) if loc else None
             where = f"`{'.'.join(loc)}`" if loc else "manifest"
         message = first["msg"].removeprefix("Value error, ")
-        raise ManifestError(path, f"{where}: {message}", line) from None
+        raise ManifestError(path, f"{where}: {message}", line, column) from None
 
 
 def load_manifest(path: Path) -> Manifest:

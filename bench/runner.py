@@ -42,9 +42,14 @@ from typing import IO, Any, NoReturn
 
 import psutil  # type: ignore[import-untyped]
 
+from bench.hub import fetch_all, pin_main, run_folders, weight_files
 from bench.manifest import Manifest, ManifestError, RunSpec
+from bench.reference import reference_environment
 from bench.sandbox import (
     CHILD_PATH,
+    REFERENCE_PATH,
+    REFERENCE_SOURCE,
+    SANDBOX_HUB_CACHE,
     SANDBOX_TMP,
     CannotMakeSandbox,
     child_command,
@@ -593,11 +598,17 @@ def run_submission(
     progress: ProgressCallback | None = None,
     index: int = 0,
     count: int = 1,
+    reference: bool = False,
 ) -> RunResult:
-    """Re-run one declared run in a sandboxed child and measure it. Never raises for a bad submission."""
+    """Re-run one declared run in a sandboxed child and measure it. Never raises for a bad submission.
+
+    `reference`: run the declared hub model with the validator's reference loader (`bench.reference`)
+    instead of the team's entry (an original row under `[bench] reference_original`).
+    """
     if device not in ("cpu", "cuda"):
         raise ValueError(f"device must be 'cpu' or 'cuda', not {device!r}")
-    return _run(manifest, run, "cuda" if device == "cuda" else "cpu", config, progress, index, count)
+    target: Device = "cuda" if device == "cuda" else "cpu"
+    return _run(manifest, run, target, config, progress, index, count, reference)
 
 
 @dataclass
@@ -648,6 +659,7 @@ def _run(
     progress: ProgressCallback | None,
     index: int,
     count: int,
+    reference: bool = False,
 ) -> RunResult:
     base: dict[str, Any] = {"team": manifest.team}
 
@@ -675,6 +687,20 @@ def _run(
         ValueError,
     ) as exc:
         return _failed(run, "error", getattr(exc, "message", str(exc)), device, **base)
+    # The job fetched every run's hub artifacts before the first child (`fetch_all` remembers them).
+    hub = fetch_all([run], config.hub_cache)
+    if (problem := hub.error(run)) is not None:
+        return _failed(run, "error", problem, device, **base)
+    pin_main(hub.cache, run)
+    model = next((a for a in run.hub if a.kind == "model"), None)
+    if reference:
+        # The course runs this original row with its own loader, not the team's code.
+        if model is None:
+            return _failed(run, "error", "the reference loader needs the run's hub model", device, **base)
+        base["reference_loader"] = f"{model.repo}@{model.revision}"
+    hub_folders = run_folders(hub.cache, run)
+    # An unmodified hub model's weights are its files (`_result` decides whether it was modified).
+    hub_weights = weight_files(hub.cache, run) if run.weights is None else []
     folder = manifest.folder.resolve()
     known = [*(declared or []), *_hidden_files(manifest), *_declared_weights(manifest)]
     base["data_source"] = "course" if run.task in config.eval_sets else "team"
@@ -684,7 +710,10 @@ def _run(
     become_subreaper()
     with tempfile.TemporaryDirectory(prefix="validator-bench-") as scratch:
         home = SANDBOX_TMP if sandbox.protected else scratch
-        env = child_environment(extra_names=config.pass_env, home=home, threads=threads)
+        hub_env = (SANDBOX_HUB_CACHE if sandbox.protected else str(hub.cache)) if run.hub else None
+        env = child_environment(extra_names=config.pass_env, home=home, threads=threads, hub_cache=hub_env)
+        if reference and model is not None:
+            env.update(reference_environment(model.repo, model.revision, run.task))
         command = child_command(
             sandbox,
             folder=folder,
@@ -692,12 +721,13 @@ def _run(
             env=env,
             scratch_mb=config.scratch_mb,
             device=device,
+            hub_folders=hub_folders,
         )
         isolation: list[str] = []
         if not sandbox.protected and config.isolate_network:
             isolation = network_isolation()
         base["network_isolated"] = sandbox.protected or bool(isolation)
-        files = OpenedFiles.watch(declared or [])
+        files = OpenedFiles.watch(declared or hub_weights)
         own_children = {p.pid for p in psutil.Process().children(recursive=True)}
         show("start")
         started, started_wall = time.monotonic(), time.time()
@@ -742,10 +772,13 @@ def _run(
         measured: Measured | None = None
         ended: RunEnded | None = None
         try:
+            entry_file = entry.relative_to(folder).as_posix()
+            if reference:
+                entry_file = REFERENCE_PATH if sandbox.protected else str(REFERENCE_SOURCE)
             measured = _converse(
                 conversation,
-                run,
-                entry.relative_to(folder).as_posix(),
+                run.model_copy(update={"entry": f"{entry_file}:Reference"}) if reference else run,
+                entry_file,
                 folder,
                 device,
                 threads,
@@ -795,6 +828,7 @@ def _run(
         extra,
         given=inputs,
         context=context,
+        hub_weights=hub_weights,
     )
 
 
@@ -955,6 +989,7 @@ def _result(
     *,
     given: list[Any] | None = None,
     context: Context | None = None,
+    hub_weights: list[Path] | None = None,
 ) -> RunResult:
     """The run's result; `given`: the data's inputs (what the task scores the outputs against)."""
     calls, final, ready = measured.calls, measured.final, measured.ready
@@ -993,6 +1028,8 @@ def _result(
             weights, source = sum(f.stat().st_size for f in declared), "files"
         if weights == 0:
             weights = None
+    elif (hub := _hub_weights(hub_weights or [], files, final)) is not None:
+        weights, source = hub, "hub"
     elif final.get("weights_bytes") is not None:
         weights, source = number(final["weights_bytes"]), "parameters"
     else:
@@ -1028,3 +1065,25 @@ def _result(
         **{speed_field: speed},
         **extra,
     )
+
+
+#: A model whose parameters hold less than this share of its hub files' bytes was compressed after
+#: loading (quantized, pruned, cast to half): its size is what it holds, not what it was loaded from.
+HUB_UNMODIFIED_SHARE = 0.8
+
+
+def _hub_weights(paths: list[Path], files: OpenedFiles, final: dict[str, Any]) -> int | None:
+    """Bytes of the hub weights files the run opened (all of them where opens cannot be watched), or
+    None: no hub model, none opened, or a model modified after loading."""
+    if not paths:
+        return None
+    if files.available and not files.overflow:
+        opened = {p.resolve() for p in files.opened} | set(files.opened)
+        paths = [p for p in paths if p in opened or p.resolve() in opened]
+    total = sum(p.stat().st_size for p in paths)
+    counted = final.get("weights_bytes")
+    if total == 0:
+        return None
+    if isinstance(counted, int | float) and 0 < counted < HUB_UNMODIFIED_SHARE * total:
+        return None
+    return total

@@ -3,7 +3,8 @@
 The sandbox (`bwrap`, from Debian/Ubuntu's `bubblewrap`) gives the child an empty root holding only:
 the system (`/usr`, `/etc`, `/sys`) and the Python installation and its site-packages, all read-only;
 the team's folder, read-only, with the run's data files replaced by empty ones; a private `/tmp` of
-bounded size; the harness's child script, read-only. It has no network, its own process, IPC and
+bounded size; the harness's child script, read-only; the cache folders of the run's declared hub
+repositories (`bench.hub`), read-only, at `/run/validator/hub`. It has no network, its own process, IPC and
 user namespaces (uid 65534, no capabilities, no further user namespaces), and an environment built
 from an allow-list. The validator's source, the rest of the course repository (other teams, the
 course's references) and the judge's processes are not in it at all.
@@ -31,6 +32,9 @@ SandboxKind = Literal["bwrap", "none"]
 #: Where the child script appears inside the sandbox.
 CHILD_PATH = "/run/validator/child.py"
 CHILD_SOURCE = Path(__file__).with_name("child.py")
+#: The validator's reference loader (`bench.reference`), beside the child script in the sandbox.
+REFERENCE_PATH = "/run/validator/reference.py"
+REFERENCE_SOURCE = Path(__file__).with_name("reference.py")
 #: The child's private scratch inside the sandbox: a size-capped tmpfs of its own, not the host's /tmp.
 SANDBOX_TMP = "/tmp"  # noqa: S108
 #: Uid and gid of the team's code inside the sandbox ("nobody").
@@ -49,6 +53,10 @@ ALLOWED_ENV = (
     "NVIDIA_VISIBLE_DEVICES",
     "NVIDIA_DRIVER_CAPABILITIES",
 )
+#: Where the run's hub repositories appear inside the sandbox (see `bench.hub`), read-only.
+SANDBOX_HUB_CACHE = "/run/validator/hub"
+#: The hub token's names: the judge's download uses it, no child ever gets it.
+HUB_TOKEN_NAMES = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HUGGINGFACE_HUB_TOKEN")
 #: Set in the child: nothing is ever fetched from a model hub; no bytecode is written.
 FIXED_ENV = {
     "HF_HUB_OFFLINE": "1",
@@ -87,14 +95,17 @@ def child_environment(
     extra_names: Iterable[str] = (),
     home: str = SANDBOX_TMP,
     threads: int = 1,
+    hub_cache: str | None = None,
 ) -> dict[str, str]:
     """The child's whole environment: fixed values plus allow-listed names of `source`.
 
     A secret reaches the child by no name, whatever it is called: only the names listed here (and
-    those the course adds with `[bench] pass_env`) are copied.
+    those the course adds with `[bench] pass_env`) are copied; the hub token never, even when listed
+    (the judge's download uses it, `bench.hub`). `hub_cache`: where the run's hub repositories are.
     """
     source = os.environ if source is None else source
-    env = {name: source[name] for name in (*ALLOWED_ENV, *extra_names) if name in source}
+    names = [n for n in (*ALLOWED_ENV, *extra_names) if n.upper() not in HUB_TOKEN_NAMES]
+    env = {name: source[name] for name in names if name in source}
     python_bin = os.path.dirname(sys.executable)
     env.update(FIXED_ENV)
     env.update(
@@ -106,6 +117,9 @@ def child_environment(
             "MKL_NUM_THREADS": str(threads),
         }
     )
+    if hub_cache is not None:
+        # huggingface_hub reads HF_HUB_CACHE (older releases HUGGINGFACE_HUB_CACHE); offline is fixed above
+        env["HF_HUB_CACHE"] = env["HUGGINGFACE_HUB_CACHE"] = hub_cache
     env.setdefault("LANG", "C.UTF-8")
     return env
 
@@ -139,8 +153,13 @@ def bwrap_arguments(
     scratch_mb: int,
     device: str = "cpu",
     privileged: bool,
+    hub_folders: Sequence[Path] = (),
 ) -> list[str]:
-    """bwrap's options for one run (everything before `--`)."""
+    """bwrap's options for one run (everything before `--`).
+
+    `hub_folders`: the cache folders of the run's hub repositories, shown read-only under
+    `SANDBOX_HUB_CACHE` (their snapshots link into their own `blobs/`, so each folder is whole).
+    """
     args = [
         "--unshare-all",  # network, pid, ipc, uts, cgroup (and user where unprivileged)
         "--unshare-user",
@@ -170,7 +189,13 @@ def bwrap_arguments(
         for node in sorted(glob.glob("/dev/nvidia*")):
             args += ["--dev-bind", node, node]
     args += ["--ro-bind", str(CHILD_SOURCE), CHILD_PATH]
+    args += ["--ro-bind", str(REFERENCE_SOURCE), REFERENCE_PATH]
     args += ["--ro-bind", str(folder), str(folder)]
+    if hub_folders:
+        # A folder of the sandbox's own root, made read-only too: the child adds nothing beside them.
+        args += ["--perms", "0555", "--dir", SANDBOX_HUB_CACHE]
+    for repo in hub_folders:
+        args += ["--ro-bind", str(repo), f"{SANDBOX_HUB_CACHE}/{repo.name}"]
     for data in hidden:
         # The run's data: inputs reach the child one call at a time, references never.
         if data.is_file():
@@ -242,6 +267,7 @@ def child_command(
     env: Mapping[str, str],
     scratch_mb: int,
     device: str,
+    hub_folders: Sequence[Path] = (),
 ) -> list[str]:
     """The command line that starts the harness's child for one run (its environment included)."""
     # -P: nothing is put before the standard library on sys.path; -B: no bytecode written anywhere.
@@ -255,5 +281,6 @@ def child_command(
         scratch_mb=scratch_mb,
         device=device,
         privileged=sandbox.privileged,
+        hub_folders=hub_folders,
     )
     return [*sandbox.prefix, *options, "--", *python, CHILD_PATH]

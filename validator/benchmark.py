@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import load_manifest, run_manifest
+from bench import load_manifest, run_manifest, select_runs
+from bench.hub import fetch_all
 from bench.runner import Progress
 from bench.trackers.environment import collect_environment
 from validator.config import BenchConfig
@@ -53,6 +54,8 @@ def measure(
     if not teams:
         raise SettingsAreInvalid(f"{folder}: no bench.toml here, in its subfolders or in {submissions_dir}/")
     manifests: list[Manifest] = [load_manifest(team) for team in teams]
+    # Every team's hub artifacts before the first child of any team starts.
+    fetch_all([run for manifest in manifests for run in select_runs(manifest, only)], config.hub_cache)
     runs: list[RunResult] = []
     for manifest in manifests:
         callback = progress(manifest.team) if progress else None

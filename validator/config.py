@@ -166,6 +166,12 @@ class BenchConfig(_Section):
     scratch_mb: int = Field(default=1024, ge=1)
     #: Files of the team's folder over this size that the manifest does not declare are reported.
     undeclared_file_mb: float = Field(default=5.0, ge=0)
+    #: Where the judge keeps the hub repositories runs declare (`hub = [...]` in bench.toml), in the
+    #: hub's cache layout; unset: `$VALIDATOR_HUB_CACHE`, else `~/.cache/validator/hub`.
+    hub_cache: str | None = None
+    #: `validator verify` runs an original row whose run declares a hub model with the validator's
+    #: reference loader instead of the team's code: the ratios' baseline is not the team's to write.
+    reference_original: bool = False
     #: Course-owned eval sets: task -> a JSON-lines file of the course (relative to its root) whose
     #: inputs and references every run of that task is measured on instead of the team's data.
     #: `validator verify` reads them from the base revision; the child never sees the references.

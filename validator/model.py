@@ -469,8 +469,9 @@ class RunResult(_Model):
     #: The speed computed from the CPU time the child used instead of the wall clock: unaffected by
     #: other processes on a shared machine; a sleeping or GPU-bound run shows a much better number here.
     speed_cpu_time: Quantity | None = None
-    #: "files" (the declared weights) or "parameters" (torch parameters and buffers of the submission).
-    weights_source: Literal["files", "parameters"] | None = None
+    #: "files" (the declared weights), "hub" (the weights files of the run's unmodified hub model) or
+    #: "parameters" (torch parameters and buffers of the submission).
+    weights_source: Literal["files", "hub", "parameters"] | None = None
     #: RSS after importing the entry module, before load(): mostly the runtime (torch, transformers).
     ram_baseline: Quantity | None = None
     #: Peak RSS over that baseline: what the model and its inference add.
@@ -490,6 +491,9 @@ class RunResult(_Model):
     weights_unopened: list[str] | None = None
     #: Large files of the team's folder that the manifest does not declare (relative paths).
     undeclared_files: list[str] | None = None
+    #: `owner/name@sha`: the run was the validator's reference loader on that hub model, not the team's
+    #: code (an original row under `[bench] reference_original`); None: the team's code.
+    reference_loader: str | None = None
     #: "course": measured on the course's eval set for the task; "team": on the team's own data file.
     data_source: Literal["course", "team"] | None = None
     #: What the harness noticed about the run, in words (a memo in predict(), one batch of data...).
@@ -537,6 +541,8 @@ class RowVerification(_Model):
     log_tail: str | None = None
     #: The row rewritten with verified numbers, in the course format, ready to paste.
     corrected_row: str | None = None
+    #: `owner/name@sha` when the row was run by the validator's reference loader, not the team's code.
+    reference_loader: str | None = None
 
 
 class RatioCheck(_Model):
@@ -545,6 +551,8 @@ class RatioCheck(_Model):
     model: str
     method: str
     baseline_method: str
+    #: `owner/name@sha` when the original was run by the validator's reference loader (not the team's).
+    baseline_reference: str | None = None
     field: HardwareField
     claimed: float | None = None
     verified: float | None = None

@@ -105,6 +105,18 @@ RUN_UNPROTECTED = define(
 )
 
 
+ORIGINAL_BY_TEAM = define(
+    "original-run-by-team",
+    "warning",
+    "the course runs original rows with its reference loader, but ({model}, {method}) declares no hub "
+    "model (`hub = [...]` with a pinned revision), so its team's own code ran: the ratios over it compare "
+    "against a baseline the team wrote",
+    "курс запускает исходные строки своим эталонным загрузчиком, но ({model}, {method}) не объявляет "
+    "модель с хаба (`hub = [...]` с закреплённой ревизией), поэтому запущен код самой команды: "
+    "отношения к ней сравниваются с базой, которую написала команда",
+)
+
+
 class WorkTreeIsNotAtHead(ValidatorError):
     """The submissions on disk are not the head revision's: running them would verify other code."""
 
@@ -116,13 +128,37 @@ Runner = Callable[[Manifest, RunSpec, Device, Config], RunResult]
 def harness_runner(manifest: Manifest, run: RunSpec, device: Device, config: Config) -> RunResult:
     from bench.runner import run_submission  # the harness pulls in psutil and friends: only here
 
-    return run_submission(manifest, run, device=device, config=config.bench)
+    return run_submission(
+        manifest, run, device=device, config=config.bench, reference=uses_reference(run, config)
+    )
+
+
+def uses_reference(run: RunSpec, config: Config) -> bool:
+    """Whether the course runs this row with its reference loader: an original row declaring a hub
+    model, under `[bench] reference_original`."""
+    return (
+        config.bench.reference_original
+        and is_original(run.method, config)
+        and any(a.kind == "model" for a in run.hub)
+    )
 
 
 def harness_environment(device: Device, config: Config) -> Environment:
     from bench.trackers.environment import collect_environment
 
     return collect_environment(device, threads=config.bench.threads)
+
+
+def harness_fetch(runs: Sequence[RunSpec], config: Config, progress: Callable[[str], None] | None) -> None:
+    """The hub artifacts of every run, fetched once before any student code starts (`bench.hub`);
+    a failure becomes its run's error when the run comes."""
+    if not any(run.hub for run in runs):
+        return
+    from bench.hub import fetch_all
+
+    if progress:
+        progress("fetching the declared hub artifacts")
+    fetch_all(runs, config.bench.hub_cache)
 
 
 def is_original(method: str | None, config: Config) -> bool:
@@ -312,6 +348,8 @@ def verify_rows(
         # Everything the judge needs after the runs is loaded before the first one (see prepare_judge).
         environment = environment or harness_environment(device, config)
         _prepare_reports()
+        if runner is harness_runner:
+            harness_fetch([run for _, _, run in plan], config, progress)
 
     def execute(keys: set[tuple[str, str]] | None = None) -> None:
         for row, manifest, run in plan:
@@ -395,6 +433,12 @@ def _file_problems(
             found.append(WEIGHTS_NOT_OPENED.at(row.line, 1, files=files, **where))
         if result.data_source == "team" and config.bench.eval_sets:
             found.append(TEAM_DATA.at(row.line, 1, task=spec.task, **where))
+        if (
+            config.bench.reference_original
+            and is_original(row.method, config)
+            and not result.reference_loader
+        ):
+            found.append(ORIGINAL_BY_TEAM.at(row.line, 1, **where))
         if result.undeclared_files:
             shown = ", ".join(f"`{f}`" for f in result.undeclared_files[:5])
             more = len(result.undeclared_files) - 5
@@ -528,12 +572,22 @@ def _judge(
                 status="ok",
                 checks=checks,
                 corrected_row=corrected_row(table, row, checks),
+                reference_loader=result.reference_loader,
             )
         )
     for row in table.rows:  # originals run only for the ratios still belong in them
         if row.key in results and all(row is not r for r, _ in pairs) and results[row.key].status == "ok":
             pairs.append((row, results[row.key]))
     ratios = check_ratios(pairs, lambda method: is_original(method, config), config.compare, device)
+    baselines = {(row.key[0], row.key[1]): run.reference_loader for row, run in pairs if run.reference_loader}
+    ratios = [
+        r.model_copy(
+            update={
+                "baseline_reference": baselines.get((row_key_part(r.model), row_key_part(r.baseline_method)))
+            }
+        )
+        for r in ratios
+    ]
     return _Judged(verified_rows, ratios, found)
 
 

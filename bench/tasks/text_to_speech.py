@@ -74,7 +74,9 @@ def audio_of(value: Any, index: int, max_seconds: float) -> tuple[list[float], i
     return samples, rate
 
 
-def model_folder(settings: TextToSpeechConfig, course_root: Path | None) -> Path:
+def model_folder(
+    settings: TextToSpeechConfig, course_root: Path | None, hub_cache: str | None = None
+) -> Path:
     """Where the course's speech-recognition model is: its own folder, or the pinned hub snapshot."""
     if settings.asr_path is not None:
         root = (course_root or Path.cwd()).resolve()
@@ -89,26 +91,14 @@ def model_folder(settings: TextToSpeechConfig, course_root: Path | None) -> Path
             "text-to-speech runs are scored by the course's speech-recognition model: set "
             "[bench.text_to_speech] asr = {repo, revision} or asr_path in validator.toml"
         )
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import LocalEntryNotFoundError
+    from bench.hub import CannotFetchArtifact, cache_root, fetch
 
-    artifact = settings.asr
+    # The judge's hub step, before any child runs: the course's pinned model, checked against the
+    # hub's hashes where the hub can be reached, else the cached snapshot as it is.
     try:
-        # Fetched by the validator's hub step before any run; nothing is downloaded here.
-        return Path(
-            snapshot_download(
-                artifact.repo,
-                revision=artifact.revision,
-                repo_type=artifact.kind,
-                allow_patterns=artifact.files,
-                local_files_only=True,
-            )
-        )
-    except (LocalEntryNotFoundError, OSError, ValueError) as exc:
-        raise CannotPrepareTask(
-            f"the course's speech-recognition model {artifact.repo}@{artifact.revision[:12]} is not in "
-            f"the hub cache: {exc}"
-        ) from None
+        return fetch(settings.asr, cache_root(hub_cache))
+    except CannotFetchArtifact as exc:
+        raise CannotPrepareTask(f"the course's speech-recognition model: {exc}") from None
 
 
 class Transcriber:
@@ -160,7 +150,9 @@ class TextToSpeech(Task):
     speed: Speed = "tokens"
 
     def prepare(self, context: Context) -> None:
-        transcriber(model_folder(context.config.text_to_speech, context.course_root))
+        transcriber(
+            model_folder(context.config.text_to_speech, context.course_root, context.config.hub_cache)
+        )
 
     def count(self, inputs: list[Any], outputs: list[Any], first: int) -> Counted:
         tokens, seconds = 0, 0.0
@@ -174,7 +166,7 @@ class TextToSpeech(Task):
         self, inputs: list[Any], outputs: list[Any], references: list[Any], context: Context
     ) -> list[Metric]:
         settings = context.config.text_to_speech
-        model = transcriber(model_folder(settings, context.course_root))
+        model = transcriber(model_folder(settings, context.course_root, context.config.hub_cache))
         texts = [" ".join(words(text_of(item, i))) for i, item in enumerate(inputs)]
         transcripts = []
         for index, output in enumerate(outputs):

@@ -313,10 +313,9 @@ def test_onnx_runtime_runs_inside_the_sandbox(make_team: MakeTeam, quick: BenchC
 def test_text_to_speech_reads_a_pinned_hub_model_from_the_cache_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`asr = {repo, revision}`: the snapshot the hub step put in the cache, never a download."""
+    """`asr = {repo, revision}`: fetched by the judge's hub step into the course's hub cache; with no
+    hub to reach, the cached snapshot as it is."""
     import shutil
-
-    from huggingface_hub import constants
 
     from bench.tasks.text_to_speech import model_folder
     from validator.model import HubArtifact
@@ -324,14 +323,16 @@ def test_text_to_speech_reads_a_pinned_hub_model_from_the_cache_only(
     sha = "0123456789abcdef0123456789abcdef01234567"
     snapshot = tmp_path / "hub" / "models--course--asr-tiny" / "snapshots" / sha
     shutil.copytree(COURSE / "models" / "asr", snapshot)
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # a download attempt would fail loudly
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # no hub to reach: a download attempt fails
+    cache = str(tmp_path / "hub")
     pinned = TextToSpeechConfig(asr=HubArtifact(repo="course/asr-tiny", revision=sha))
-    assert model_folder(pinned, None) == snapshot
-    task_named("text-to-speech").prepare(Context(config=BenchConfig(text_to_speech=pinned)))
+    assert model_folder(pinned, None, cache) == snapshot
+    task_named("text-to-speech").prepare(
+        Context(config=BenchConfig(text_to_speech=pinned, hub_cache=cache))
+    )
     other = TextToSpeechConfig(asr=HubArtifact(repo="course/asr-tiny", revision="f" * 40))
-    with pytest.raises(CannotPrepareTask, match=r"course/asr-tiny@ffffffffffff is not in the hub cache"):
-        model_folder(other, None)
+    with pytest.raises(CannotPrepareTask, match=r"speech-recognition model: course/asr-tiny@ffffffffffff"):
+        model_folder(other, None, cache)
 
 
 def test_every_scorer_is_loaded_before_a_child_runs() -> None:

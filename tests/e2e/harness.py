@@ -26,6 +26,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 STANDINS = Path(__file__).resolve().parent / "standins"
+#: A pinned GitHub action and its commit; a sub-action (`actions/cache/restore`) maps its repository.
+USES = r"uses: (actions/[\w-]+)(?:/[\w./-]+)?@([0-9a-f]{40})"
 TEMPLATES = ROOT / "validator" / "templates"
 EXAMPLE = ROOT / "examples" / "course"
 #: The commit `validator init` pins the course's workflows to; act maps it to this checkout.
@@ -326,8 +328,8 @@ class Act:
     def _mappings(self) -> list[str]:
         pins: set[tuple[str, str]] = set()
         for path in TEMPLATES.glob("*.yml"):
-            pins.update(re.findall(r"uses: (actions/[\w-]+)@([0-9a-f]{40})", path.read_text()))
-        pins.update(re.findall(r"uses: (actions/[\w-]+)@([0-9a-f]{40})", (ROOT / "action.yml").read_text()))
+            pins.update(re.findall(USES, path.read_text()))
+        pins.update(re.findall(USES, (ROOT / "action.yml").read_text()))
         args = []
         for action, sha in sorted(pins):
             args += ["--local-repository", f"{action}@{sha}={STANDINS / action.split('/')[1]}"]
@@ -344,6 +346,7 @@ class Act:
         job: str | None = None,
         verbose: bool = False,
         timeout_s: float = 600,
+        env: dict[str, str] | None = None,
     ) -> RunResult:
         self.next_run += 1
         run_id = self.next_run
@@ -354,12 +357,14 @@ class Act:
             "GITHUB_API_URL": self.api_url,
             "STANDIN_ORIGIN": str(self.course.root),
             "STANDIN_ARTIFACTS": str(self.artifacts),
+            "STANDIN_CACHE": str(self.home / "actions-cache"),
             "STANDIN_PYTHON": sys.executable,
             "STANDIN_SCRIPT": str(STANDINS / "standin.py"),
             "STANDIN_SINGLE_MATCH": self.single_match,
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
         }
+        env_pairs.update(env or {})  # a test's own (the stand-in hub's HF_ENDPOINT)
         if self.venv is not None:
             # The runner's prepared environment (install.sh): this checkout's validator, installed.
             env_pairs["VALIDATOR_VENV"] = str(self.venv)

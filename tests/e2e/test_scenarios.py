@@ -57,11 +57,17 @@ def act(tmp_path: Path, course: Course, action_dir: Path, github: FakeGitHub) ->
 
 
 def validate(
-    act: Act, github: FakeGitHub, pr: int, action: str, title: str = TITLE, fork: bool = False
+    act: Act,
+    github: FakeGitHub,
+    pr: int,
+    action: str,
+    title: str = TITLE,
+    fork: bool = False,
+    env: dict[str, str] | None = None,
 ) -> RunResult:
     event = pull_request_event(act.course, pr, action, title=title, fork=fork)
     # A fork's pull_request run gets a read-only token; ours never uses it to write.
-    run = act.run("pull_request", "validate.yml", event, secrets={"GITHUB_TOKEN": READ_TOKEN})
+    run = act.run("pull_request", "validate.yml", event, secrets={"GITHUB_TOKEN": READ_TOKEN}, env=env)
     github.heads[pr] = act.course.head(pr) or ""
     return run
 
@@ -347,3 +353,85 @@ def test_the_action_installs_itself_on_a_runner_without_the_validator(
     run = act.run("push", "ci.yml", push, job="selftest")
     assert run.results() == {"self-test of the action": "success"}, failing(run)
     assert "prepared environment" not in run.output("self-test of the action")
+
+
+HUB_SHA = "0123456789abcdef0123456789abcdef01234567"
+HUB_REPO = "course-org/tiny-gpt2"
+HUB_TITLE = "hub_crew HW-2: a pinned hub model"
+HUB_ROW = "| tiny-gpt2-hub | Оригинал | 0.12 | 300 ± 100 tokens/s | - | 400 | - | - |\n"
+HUB_MANIFEST = f"""team = "hub_crew"
+
+[[run]]
+model = "tiny-gpt2-hub"
+method = "Оригинал"
+entry = "bench.py:Pinned"
+task = "text-generation"
+data = "data/eval.jsonl"
+hub = [{{ repo = "{HUB_REPO}", revision = "{HUB_SHA}", files = ["*.json", "*.safetensors"] }}]
+"""
+HUB_CODE = f"""
+import torch
+from transformers import AutoModelForCausalLM
+
+
+class Pinned:
+    def load(self, device):
+        self.model = AutoModelForCausalLM.from_pretrained("{HUB_REPO}").eval()
+
+    def predict(self, inputs):
+        out = []
+        with torch.no_grad():
+            for item in inputs:
+                ids = torch.tensor([item["ids"]])
+                n = item["new_tokens"]
+                g = self.model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=n,
+                                        min_new_tokens=n, do_sample=False, pad_token_id=0)
+                out.append(g[0, ids.shape[1]:].tolist())
+        return out
+"""
+
+
+def test_a_hub_model_is_fetched_by_the_job_and_kept_in_the_actions_cache(
+    act: Act, github: FakeGitHub, tmp_path: Path
+) -> None:
+    """The verify job downloads the pinned model from the hub (a stand-in on 127.0.0.1), the team's
+    code loads it offline in the sandbox, and actions/cache keeps it: the next push's job, on a fresh
+    runner disk with no hub to reach, restores it from the cache alone."""
+    from tests.standin_hub import standin_hub, tiny_gpt2
+
+    model = tiny_gpt2(tmp_path / "model")
+    data = "".join(f'{{"input": {{"ids": [{i}, 2, 3], "new_tokens": 4}}}}\n' for i in range(1, 5))
+    files: dict[str, str | Path] = {
+        "submissions/hub_crew/bench.toml": HUB_MANIFEST,
+        "submissions/hub_crew/bench.py": HUB_CODE,
+        "submissions/hub_crew/data/eval.jsonl": data,
+        "README.md": act.course.readme(GPT_ROWS + HUB_ROW),
+    }
+    act.course.push(14, files, "a hub model")
+    with standin_hub() as hub:
+        hub.add_folder(HUB_REPO, HUB_SHA, model)
+        run = validate(
+            act, github, 14, "opened", title=HUB_TITLE, env={"HF_HUB_OFFLINE": "0", "HF_ENDPOINT": hub.url}
+        )
+        downloads = [path for method, path, _ in hub.requests if method == "GET" and "/resolve/" in path]
+    assert run.jobs["verify hub_crew"].result == "success", failing(run)
+    assert any(path.endswith("/model.safetensors") for path in downloads)
+    [row] = report(act, run, "report-hub_crew").rows
+    assert (row.model, row.status) == ("tiny-gpt2-hub", "ok"), failing(run)
+    saved = [p.read_text() for p in (act.home / "actions-cache").glob("*/key")]
+    assert len(saved) == 1 and saved[0].startswith("validator-hub-")
+
+    # A fresh runner: nothing on disk, and no hub to reach. Only the actions cache has the model.
+    shutil.rmtree(act.home / ".cache" / "validator")
+    act.course.push(14, {"submissions/hub_crew/bench.py": HUB_CODE + "# again\n"}, "again")
+    again = validate(
+        act,
+        github,
+        14,
+        "synchronize",
+        title=HUB_TITLE,
+        env={"HF_HUB_OFFLINE": "0", "HF_ENDPOINT": "http://127.0.0.1:9"},
+    )
+    assert "Cache restored from key: validator-hub-" in again.output("verify hub_crew"), failing(again)
+    [row] = report(act, again, "report-hub_crew").rows
+    assert row.status == "ok", failing(again)

@@ -177,3 +177,43 @@ def test_selftest_uses_the_action_from_this_checkout() -> None:
     data = _load(ROOT / ".github" / "workflows" / "ci.yml")
     assert any(step.get("uses") == "./" for step in data["jobs"]["selftest"]["steps"])
     assert any("zizmor --offline" in step.get("run", "") for step in data["jobs"]["lint"]["steps"])
+
+
+def _cache_steps(job: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (step["uses"].split("@")[0], step.get("with", {}))
+        for step in job["steps"]
+        if step.get("uses", "").startswith("actions/cache")
+    ]
+
+
+def test_the_hub_cache_is_kept_by_manifests_and_never_saved_from_a_privileged_run() -> None:
+    """validate (unprivileged, its caches scoped to the pull request) restores and saves the hub cache;
+    gpu (pull_request_target: the base branch's scope, which every later run reads) only restores it."""
+    key = "validator-hub-${{ hashFiles('submissions/*/bench.toml') }}"
+    verify = _load(COURSE / "validate.yml")["jobs"]["verify"]
+    gpu = _load(COURSE / "gpu.yml")["jobs"]["gpu"]
+    for job in (verify, gpu):
+        assert job["env"]["VALIDATOR_HUB_CACHE"] == "~/.cache/validator/hub"
+        restore = dict(_cache_steps(job))["actions/cache/restore"]
+        # only where a manifest declares a hub repository: no empty caches, no warnings on other PRs
+        assert all(
+            "steps.hub.outputs.declared == 'true'" in s["if"]
+            for s in job["steps"]
+            if "cache/" in s.get("uses", "")
+        )
+        assert restore == {
+            "path": "${{ env.VALIDATOR_HUB_CACHE }}",
+            "key": key,
+            "restore-keys": "validator-hub-",
+        }
+    names = [s.get("uses", "").split("@")[0] or s.get("name") for s in verify["steps"]]
+    # restored before the validator runs, saved after it
+    assert (
+        names.index("actions/cache/restore")
+        < names.index("OWNER/validator")
+        < names.index("actions/cache/save")
+    )
+    assert [name for name, _ in _cache_steps(gpu)] == ["actions/cache/restore"]
+    for path in ALL:
+        assert "actions/cache@" not in path.read_text()  # the combined action saves in a post step

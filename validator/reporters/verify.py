@@ -29,6 +29,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "runner": "Re-run on",
         "ratios": "Compressed over original, claimed vs re-run on one runner",
         "ratios_note": "Hardware cancels out of a ratio, so these are judged tightly.",
+        "reference": "The original was run by the validator's reference loader for the hub model "
+        "{model}, not by the team's code: the baseline of these ratios is not the team's to write.",
+        "reference_row": "Run by the validator's reference loader for the hub model {model}, not by "
+        "the team's code.",
         "row": "Row",
         "line": "line",
         "metric": "metric",
@@ -64,6 +68,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "не проверено: {unverified}; {problems}",
         "runner": "Перезапуск на",
         "ratios": "Сжатая модель относительно оригинала: заявлено и перезамерено на одной машине",
+        "reference": "Оригинал запущен встроенным эталонным загрузчиком валидатора для модели с хаба "
+        "{model}, а не кодом команды: базу этих отношений команда не пишет.",
+        "reference_row": "Запущено встроенным эталонным загрузчиком валидатора для модели с хаба "
+        "{model}, а не кодом команды.",
         "ratios_note": "При делении одного замера на другой железо сокращается, "
         "поэтому допуск здесь строгий.",
         "row": "Строка",
@@ -216,7 +224,22 @@ def _ratio_section(ratios: list[RatioCheck], language: str) -> str:
             ]
         )
     header = [t["model"], t["method"], t["metric"], t["claimed"], t["verified"], t["delta"], t["verdict"]]
-    return f"### {t['ratios']}\n\n{t['ratios_note']}\n\n" + _table(header, rows)
+    notes = [
+        t["reference"].format(model=escape(m))
+        for m in dict.fromkeys(r.baseline_reference for r in ratios)
+        if m
+    ]
+    return (
+        f"### {t['ratios']}\n\n{t['ratios_note']}\n\n"
+        + _table(header, rows)
+        + "".join(f"\n\n{n}" for n in notes)
+    )
+
+
+def _pinned(reference: str) -> str:
+    """`owner/name@<sha>` with the commit shortened to 12 digits, as inert Markdown."""
+    repo, _, sha = reference.partition("@")
+    return escape(f"{repo}@{sha[:12]}" if sha else repo)
 
 
 def _row_section(row: RowVerification, language: str, log_lines: int | None) -> str:
@@ -224,6 +247,8 @@ def _row_section(row: RowVerification, language: str, log_lines: int | None) -> 
     where = f" ({t['line']} {row.line})" if row.line else ""
     title = f"### {escape(row.model)} · {escape(row.method or '—')}{where} — {t['s:' + row.status]}"
     parts = [title]
+    if row.reference_loader:
+        parts.append(t["reference_row"].format(model=_pinned(row.reference_loader)))
     if row.checks:
         header = [t["metric"], t["claimed"], t["verified"], t["delta"], t["verdict"]]
         cells = [

@@ -15,6 +15,9 @@ real action's inputs, outputs and on-disk results, so the workflows run unchange
   `path/<name>/` unless `merge-multiple`. `STANDIN_SINGLE_MATCH=flat` reproduces the releases that
   extract a `pattern` matching exactly one artifact straight into `path`.
 - `setup-python`: the running interpreter (`STANDIN_PYTHON`), as `python-path`.
+- `cache/restore` / `cache/save`: actions/cache@v4's halves over a folder store (`STANDIN_CACHE`):
+  an exact key is a hit, else the newest entry whose key starts with a restore key; a key is saved
+  once and never overwritten; `~` is the runner's home.
 
 Every stand-in prints what it did, and fails with the real action's message where the real one fails.
 """
@@ -230,6 +233,95 @@ def download() -> None:
     _output("download-path", str(path))
 
 
+# --- actions/cache/restore and actions/cache/save -------------------------------------------------
+
+
+def _cache_store() -> Path:
+    store = Path(_env("STANDIN_CACHE") or Path(_env("STANDIN_ARTIFACTS")).parent / "actions-cache")
+    store.mkdir(parents=True, exist_ok=True)
+    return store
+
+
+def _cache_paths() -> list[Path]:
+    home = Path(_env("HOME") or str(Path.home()))
+    paths = []
+    for line in _env("INPUT_PATH").splitlines():
+        line = line.strip()
+        if line:
+            paths.append(home / line[2:] if line == "~" or line.startswith("~/") else Path(line))
+    return paths
+
+
+def _cache_entries() -> list[tuple[float, str, Path]]:
+    """(saved at, key, folder) of every saved cache, newest first."""
+    entries = []
+    for folder in _cache_store().iterdir():
+        key_file = folder / "key"
+        if key_file.is_file():
+            entries.append((key_file.stat().st_mtime, key_file.read_text(encoding="utf-8"), folder))
+    return sorted(entries, reverse=True)
+
+
+def cache_restore() -> None:
+    key = _env("INPUT_KEY")
+    _output("cache-primary-key", key)
+    entries = _cache_entries()
+    found = next((e for e in entries if e[1] == key), None)
+    if found is None:
+        for prefix in (line.strip() for line in _env("INPUT_RESTORE_KEYS").splitlines()):
+            found = next((e for e in entries if prefix and e[1].startswith(prefix)), None)
+            if found is not None:
+                break
+    if found is None:
+        if _env("INPUT_FAIL_ON_CACHE_MISS", "false") == "true":
+            _fail(f"Failed to restore cache entry. Exiting as fail-on-cache-miss is set. Input key: {key}")
+        _output("cache-hit", "false")
+        print(f"Cache not found for input keys: {key}")
+        return
+    _, matched, folder = found
+    for index, path in enumerate(_cache_paths()):
+        stored = folder / str(index)
+        if stored.is_dir():
+            path.mkdir(parents=True, exist_ok=True)
+            _copy_tree(stored, path)
+    _output("cache-hit", "true" if matched == key else "false")
+    _output("cache-matched-key", matched)
+    print(f"Cache restored from key: {matched}")
+
+
+def cache_save() -> None:
+    key = _env("INPUT_KEY")
+    if not key:
+        _fail("Input required and not supplied: key")
+    paths = [p for p in _cache_paths() if p.exists()]
+    if not paths:
+        print(
+            "::warning::Path Validation Error: Path(s) specified in the action for caching do(es) not "
+            "exist, hence no cache is being saved."
+        )
+        return
+    if any(entry[1] == key for entry in _cache_entries()):
+        print(
+            f"::warning::Failed to save: Unable to reserve cache with key {key}, another job may be "
+            "creating this cache."
+        )
+        return
+    folder = _cache_store() / f"{len(list(_cache_store().iterdir()))}-{os.getpid()}"
+    for index, path in enumerate(_cache_paths()):
+        if path.is_dir():
+            _copy_tree(path, folder / str(index))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "key").write_text(key, encoding="utf-8")
+    print(f"Cache saved with key: {key}")
+
+
 if __name__ == "__main__":
-    commands = {"checkout": checkout, "setup-python": setup_python, "upload": upload, "download": download}
+    commands = {
+        "checkout": checkout,
+        "setup-python": setup_python,
+        "upload": upload,
+        "download": download,
+        "cache-restore": cache_restore,
+        "cache-save": cache_save,
+    }
     commands[sys.argv[1]]()
