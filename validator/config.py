@@ -128,9 +128,21 @@ class BenchConfig(_Section):
     """How `validator bench` runs a submission."""
 
     timeout_s: float = 600.0
-    memory_limit_mb: int = 8192
+    #: The memory cap of a run's process tree; 0 (auto): the runner's RAM less headroom for the
+    #: validator itself (`memory_headroom`).
+    memory_limit_mb: int = Field(default=0, ge=0)
     warmup: int = 2
+    #: Timed passes over the data, at most: fewer when the timeout cannot fit them (see `min_passes`).
     repeats: int = 5
+    #: The statistical minimum a run is judged on: this many timed passes of at least `min_calls`
+    #: calls each (or every timed batch, where the data has fewer). A run whose warm-up shows that
+    #: even this cannot fit the timeout ends `skipped`, not `timeout`.
+    min_passes: int = Field(default=3, ge=1)
+    min_calls: int = Field(default=5, ge=1)
+    #: Seconds of the timeout kept for the child's report and the parent's scoring after the calls.
+    finish_margin_s: float = Field(default=5.0, ge=0)
+    #: A run whose declared weights, times this factor, exceed the memory cap is skipped before loading.
+    weights_memory_factor: float = Field(default=1.2, gt=0)
     #: Torch intra-op threads in the child; 0 means the number of CPU cores.
     threads: int = 0
     #: Bytes of the child's stdout/stderr kept for the report.

@@ -458,6 +458,18 @@ class RunResult(_Model):
     samples: int = 0
     repeats: int = 0
     # Detail added by the harness (`bench/`); all optional.
+    #: Calls timed in all (the first pass covers every timed batch; later ones may use fewer).
+    timed_calls: int | None = None
+    #: One predict() call's cost estimated from the warm-up (s): what the timed passes were planned on.
+    estimate_s: float | None = None
+    #: A skipped run: why ("time": not even the minimum of timed calls fits the timeout; "memory": the
+    #: declared weights cannot fit the memory cap; "gpu-only": the row claims no CPU number), and what
+    #: it would need (seconds of timed calls, MB to load the weights).
+    skip_reason: Literal["time", "memory", "gpu-only"] | None = None
+    needed_s: float | None = None
+    needed_mb: float | None = None
+    #: The memory cap the run had (MB): the configured one, or the runner's memory less headroom.
+    memory_limit_mb: int | None = None
     team: str | None = None
     #: The speed's median and 90th percentile, in the speed's unit (per sample, or per call for tokens/s).
     p50: float | None = None
