@@ -191,10 +191,22 @@ def _default_tolerances() -> dict[str, Tolerance]:
     }
 
 
+class ReferenceHardware(_Section):
+    """The hardware the course's numbers are measured on, where a cell names none (`(Tesla T4)`)."""
+
+    #: A CPU model, e.g. "AMD EPYC 7763" (the GitHub-hosted runner's) or "i7-12700H".
+    cpu: str | None = None
+    #: A GPU, e.g. "Tesla T4".
+    gpu: str | None = None
+
+
 class CompareConfig(_Section):
     """How `validator verify` judges a claim against a measurement."""
 
     tolerances: dict[str, Tolerance] = Field(default_factory=_default_tolerances)
+    #: Absolute times, throughputs and VRAM are compared only on the hardware a claim was measured
+    #: on: the cell's note, else this. On other hardware a row is judged by its ratios.
+    reference_hardware: ReferenceHardware = Field(default_factory=ReferenceHardware.model_construct)
     #: A mismatched ratio is confirmed by this many more alternating runs of both rows (medians judged).
     confirm_runs: int = Field(default=2, ge=0, le=10)
 

@@ -527,6 +527,12 @@ Verdict = Literal["verified", "mismatch", "unverified"]
 RowStatus = Literal["ok", "timeout", "oom", "error", "no-manifest", "skipped"]
 
 
+#: How a claim was judged: against the measurement itself ("absolute"); by the row's ratio over its
+#: original, the absolute number being from other hardware ("ratio"); or not at all, on other hardware
+#: without a ratio ("not comparable").
+JudgedBy = Literal["absolute", "ratio", "not comparable"]
+
+
 class Check(_Model):
     """One claimed number set against the number we measured."""
 
@@ -535,6 +541,8 @@ class Check(_Model):
     verified: Quantity | Metric | None = None
     verdict: Verdict
     note: str = ""
+    #: None where there was nothing to judge (no claim, or nothing measured).
+    judged_by: JudgedBy | None = None
 
 
 class RowVerification(_Model):
