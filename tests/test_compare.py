@@ -51,7 +51,8 @@ def test_speed_is_judged_in_a_wide_band_in_the_claimed_unit() -> None:
     assert check is not None
     assert check.verified == q(1000 / 60, "tokens/s")
     assert check.verdict == "verified"
-    assert check.note == "within ×/÷2 (different hardware)"
+    assert check.note == "within ×/÷2 (hardware not stated)"
+    assert check.judged_by == "absolute"
     assert check_quantity("cpu_speed", q(10, "ms"), q(25, "ms"), CONFIG, "cpu").verdict == "mismatch"  # type: ignore[union-attr]
 
 
