@@ -435,6 +435,8 @@ class Environment(_Model):
     gpu: str | None = None
     gpu_driver: str | None = None
     gpu_memory_mb: float | None = None
+    #: The memory cap of each run (MB): configured, or the runner's memory less the validator's headroom.
+    memory_limit_mb: int | None = None
 
 
 class RunResult(_Model):

@@ -152,7 +152,9 @@ def harness_runner(manifest: Manifest, run: RunSpec, device: Device, config: Con
 def harness_environment(device: Device, config: Config) -> Environment:
     from bench.trackers.environment import collect_environment
 
-    return collect_environment(device, threads=config.bench.threads)
+    return collect_environment(
+        device, threads=config.bench.threads, memory_limit_mb=config.bench.memory_limit_mb
+    )
 
 
 def is_original(method: str | None, config: Config) -> bool:

@@ -53,6 +53,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "s:error": "failed",
         "s:no-manifest": "no manifest declares this row",
         "s:skipped": "skipped",
+        "judged": "judged",
+        "j:absolute": "absolute",
+        "j:ratio": "by ratio",
+        "j:not comparable": "not comparable",
+        "memory_cap": "memory cap",
         "pr": "base {base} → head {head}",
         "team": "team",
     },
@@ -90,6 +95,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "s:error": "ошибка запуска",
         "s:no-manifest": "строку не объявляет ни один манифест",
         "s:skipped": "пропущено",
+        "judged": "как судили",
+        "j:absolute": "абсолютно",
+        "j:ratio": "по отношению",
+        "j:not comparable": "несравнимо",
+        "memory_cap": "предел памяти",
         "pr": "базовая ревизия {base} → ревизия PR {head}",
         "team": "команда",
     },
@@ -126,12 +136,11 @@ def _t(language: str) -> dict[str, str]:
     return TEXTS.get(language, TEXTS["en"])
 
 
-#: Significant digits of a measured number in the report (a claim is shown as written).
-MEASURED_DIGITS = 4
+#: Significant digits of every number in the Markdown report (the JSON keeps full precision).
+REPORT_DIGITS = 3
 
 
-def _value(value: Quantity | Metric | None, measured: bool = False) -> str:
-    digits = MEASURED_DIGITS if measured else None
+def _value(value: Quantity | Metric | None, digits: int | None = REPORT_DIGITS) -> str:
     if value is None:
         return "—"
     if isinstance(value, Quantity):
@@ -185,6 +194,9 @@ def environment_line(report: VerifyReport, language: str = "en") -> str:
         parts.append(f"torch {escape(env.torch)}")
     if env.threads:
         parts.append(THREAD.count(env.threads, language))
+    if env.memory_limit_mb:
+        cap = format_number(round(env.memory_limit_mb / SIZE_UNITS["gb"], 1))
+        parts.append(f"{_t(language)['memory_cap']} {cap} GB")
     parts.append(f"{words['device']} {report.device}")
     return " · ".join(parts)
 
@@ -225,13 +237,14 @@ def _row_section(row: RowVerification, language: str, log_lines: int | None) -> 
     title = f"### {escape(row.model)} · {escape(row.method or '—')}{where} — {t['s:' + row.status]}"
     parts = [title]
     if row.checks:
-        header = [t["metric"], t["claimed"], t["verified"], t["delta"], t["verdict"]]
+        header = [t["metric"], t["claimed"], t["verified"], t["delta"], t["judged"], t["verdict"]]
         cells = [
             [
                 _field_name(c.field, language),
                 _value(c.claimed),
-                _value(c.verified, measured=True),
+                _value(c.verified),
                 _delta(c),
+                t[f"j:{c.judged_by}"] if c.judged_by else "",
                 t[f"v:{c.verdict}"] + (f" ({escape(note_text(c.note, language))})" if c.note else ""),
             ]
             for c in row.checks
@@ -319,8 +332,9 @@ def render_text(report: VerifyReport, language: str = "en") -> str:
         lines.append(f"{row.model} · {row.method or '-'} ({t['line']} {row.line}): {t['s:' + row.status]}")
         for check in row.checks:
             lines.append(
-                f"  {check.field}: {t['claimed']} {_value(check.claimed)}, {t['verified']} "
-                f"{_value(check.verified, measured=True)} -> {check.verdict}"
+                f"  {check.field}: {t['claimed']} {_value(check.claimed, None)}, {t['verified']} "
+                f"{_value(check.verified, 4)} -> {check.verdict}"
+                + (f" [{t['j:' + check.judged_by]}]" if check.judged_by else "")
                 + (f" ({check.note})" if check.note else "")
             )
         if row.corrected_row:
