@@ -46,8 +46,10 @@ from validator.rules import MANIFEST_INVALID, MANIFEST_TEAM_MISMATCH, ROW_DECLAR
 from validator.rules import is_original as original_method
 from validator.units import format_number, format_quantity
 
-#: Significant digits of a measured number written into a corrected row.
+#: Significant digits of a measured number written into a corrected row (a README cell to paste).
 MEASURED_DIGITS = 4
+#: ... and in a message of the report (the JSON's checks keep full precision).
+REPORT_DIGITS = 3
 
 ROW_NO_MANIFEST = define(
     "row-no-manifest",
@@ -599,7 +601,7 @@ def _judge(
                         field=check.field,
                         field_ru=field_name(check.field, "ru"),
                         claimed=_shown(check.claimed),
-                        verified=_shown(check.verified),
+                        verified=_shown(check.verified, REPORT_DIGITS),
                         note=check.note,
                         note_ru=note_text(check.note, "ru"),
                     )
@@ -630,11 +632,12 @@ def _judge(
     return _Judged(settled, ratios, found)
 
 
-def _shown(value: Quantity | Metric | None) -> str:
+def _shown(value: Quantity | Metric | None, digits: int | None = None) -> str:
+    """A number for a message: a claim as written, a measurement in `digits` significant digits."""
     if isinstance(value, Quantity):
-        return format_quantity(value)
+        return format_quantity(value, significant=digits)
     if isinstance(value, Metric):
-        return format_metric(value)
+        return format_metric(value, digits)
     return "-"
 
 

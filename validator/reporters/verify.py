@@ -152,8 +152,12 @@ def _value(value: Quantity | Metric | None, digits: int | None = REPORT_DIGITS) 
 def _delta(check: Check) -> str:
     if check.claimed is None or check.verified is None or check.claimed.value == 0:
         return ""
-    change = (check.verified.value - check.claimed.value) / abs(check.claimed.value) * 100
-    return f"{change:+.1f}%"
+    return _percent((check.verified.value - check.claimed.value) / abs(check.claimed.value) * 100)
+
+
+def _percent(change: float) -> str:
+    """A relative change in three significant digits: `+306%`, `-4.92%`, `+0%`."""
+    return ("+" if change >= 0 else "-") + format_number(abs(change), REPORT_DIGITS) + "%"
 
 
 def _field_name(field: str, language: str) -> str:
@@ -215,7 +219,7 @@ def _ratio_section(ratios: list[RatioCheck], language: str) -> str:
         verified = "—" if ratio.verified is None else f"×{ratio.verified:.3g}"
         delta = ""
         if ratio.claimed and ratio.verified is not None:
-            delta = f"{(ratio.verified - ratio.claimed) / ratio.claimed * 100:+.1f}%"
+            delta = _percent((ratio.verified - ratio.claimed) / ratio.claimed * 100)
         rows.append(
             [
                 f"{escape(ratio.model)}",
