@@ -122,3 +122,19 @@ def test_weights_over_the_cap_are_skipped_before_loading(make_team: MakeTeam) ->
     # The child never started: no sandbox chosen, no wall time, no log, nothing measured.
     assert result.sandbox is None and result.wall_s is None and result.log_tail is None
     assert result.ram is None and result.ram_sampled is None
+
+
+def test_the_bench_command_reports_a_skip_and_the_memory_cap(make_team: MakeTeam) -> None:
+    from click.testing import CliRunner
+
+    from validator.cli import main
+
+    manifest = make_team(LOADS, weights="model.bin")
+    with (manifest.folder / "model.bin").open("wb") as handle:
+        handle.truncate(600 * 1024 * 1024)
+    for language, word in (("en", "skipped"), ("ru", "пропущен")):
+        args = ["bench", str(manifest.folder), "--memory-limit", "300", "--lang", language]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output  # skipped is not a failure
+        assert f"m / x: {word}:" in result.stdout and "300 MB memory cap" in result.stdout
+        assert "300 MB" in result.stdout.splitlines()[-1]  # the environment line shows the cap
