@@ -909,7 +909,8 @@ def _plan_or_skip(plan: Plan, warm: list[float], watch: Watch, config: BenchConf
     except CannotFitBudget as exc:
         raise RunEnded(
             "skipped",
-            f"one predict() call takes about {estimate:.3g} s (measured in the warm-up): {exc.message} "
+            f"one predict() call takes about {estimate:.3g} s (the warm-up's last call took "
+            f"{warm[-1]:.3g} s): {exc.message} "
             f"of the {config.timeout_s:g} s timeout; re-run it on a GPU, or declare a smaller data set",
             detail={"estimate_s": round(estimate, 4), "needed_s": round(exc.needed_s, 3)}
             | {"skip_reason": "time"},

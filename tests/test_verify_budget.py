@@ -186,3 +186,21 @@ def test_rows_that_cannot_fit_are_skipped_and_hardware_decides_how_speed_is_judg
     # The report says so, and why rows were skipped.
     assert "| by ratio |" in markdown and "| absolute |" in markdown and "| not comparable |" in markdown
     assert "— skipped" in markdown and "run-over-time-budget" in markdown
+
+
+def test_the_corpus_gpu_only_rows_are_recognized() -> None:
+    """Real PRs whose CPU cell is `--` or `-` beside a GPU number (pinned copies in tests/data)."""
+    from tests.conftest import DATA
+    from validator.check import check_file
+    from validator.config import Config
+    from validator.verify import is_gpu_only
+
+    found = {}
+    for name in ("pr-12", "pr-14", "pr-18"):
+        table = check_file(DATA / "corpus" / name / "head__README.md", Config()).comparison
+        assert table is not None
+        found[name] = [row for row in table.rows if is_gpu_only(row)]
+    teacher = found["pr-12"][0]
+    assert teacher.model == "Teacher (dslim/bert-large-NER)"
+    assert teacher.gpu_speed is not None and teacher.gpu_speed.note == "Tesla T4"
+    assert len(found["pr-14"]) >= 4 and len(found["pr-18"]) == 4
