@@ -859,7 +859,16 @@ def _converse(
     show("predict", 0, total)
     calls: list[Call] = []
     done = 0
-    for indices in passes:
+    floor = min(config.min_passes, config.repeats)
+    for completed, indices in enumerate(passes):
+        if completed >= floor and not _pass_fits(indices, calls, warm, conversation.watch, config):
+            timing = TimedPlan(
+                completed,
+                timing.later_calls,
+                f"the timed calls ran slower than the warm-up promised: timing stopped after {completed} "
+                f"of the {config.repeats} declared passes, to finish within the timeout",
+            )
+            break
         for index in indices:
             batch = plan.batches[index]
             batch_outputs, seconds, cpu = conversation.call(batch)
@@ -888,6 +897,15 @@ def _converse(
     timed_passes = timing.passes if believed is calls else 1
     estimate = estimate_call(warm) if warm else None
     return Measured(ordered, believed, ready, final, timed_passes, notes, estimate)
+
+
+def _pass_fits(
+    indices: list[int], calls: list[Call], warm: list[float], watch: Watch, config: BenchConfig
+) -> bool:
+    """Whether one more timed pass still fits the time left, at the pace of the calls so far."""
+    pace = estimate_call([*warm, statistics.median(c.seconds for c in calls)] if calls else warm)
+    left = watch.deadline - time.monotonic() - config.finish_margin_s
+    return pace * len(indices) <= left
 
 
 def _plan_or_skip(plan: Plan, warm: list[float], watch: Watch, config: BenchConfig) -> TimedPlan:

@@ -138,3 +138,25 @@ def test_the_bench_command_reports_a_skip_and_the_memory_cap(make_team: MakeTeam
         assert result.exit_code == 0, result.output  # skipped is not a failure
         assert f"m / x: {word}:" in result.stdout and "300 MB memory cap" in result.stdout
         assert "300 MB" in result.stdout.splitlines()[-1]  # the environment line shows the cap
+
+
+SLOWER_LATER = """
+import time
+class S:
+    def load(self, device):
+        self.calls = 0
+    def predict(self, inputs):
+        self.calls += 1
+        time.sleep(0.02 if self.calls == 1 else 0.5)  # a quick warm-up, then slow timed calls
+        return inputs
+"""
+
+
+def test_timed_calls_slower_than_the_warm_up_stop_in_time(make_team: MakeTeam) -> None:
+    manifest = make_team(SLOWER_LATER, inputs=[1, 2, 3, 4])
+    # Planned on a 0.02 s warm-up call, hundreds of passes seem to fit; at 0.5 s a call they do not.
+    config = BenchConfig(warmup=1, repeats=500, min_passes=2, min_calls=1, timeout_s=20, threads=1)
+    result = run_submission(manifest, manifest.runs[0], device="cpu", config=config)
+    assert result.status == "ok", result.error
+    assert 2 <= result.repeats < 500
+    assert any("slower than the warm-up" in note for note in result.notes or []), result.notes
