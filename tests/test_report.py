@@ -95,6 +95,9 @@ def sample_report() -> VerifyReport:
             Check(field="ram", verified=mb(401.4871), verdict="unverified", note="no claim: suggested value"),
         ],
         corrected_row="| tiny-gpt2 | INT8 | 0.2 MB | 2.5 ms | - | 401.5 MB | - | exact_match: 1 |",
+        timed_calls=22,
+        passes=3,
+        passes_declared=5,
     )
     crashed = RowVerification(
         line=11,
@@ -279,3 +282,10 @@ def test_each_check_says_how_it_was_judged() -> None:
     assert "судим по отношению к оригиналу" in russian
     text = render_text(sample_report(), "en")
     assert "[by ratio]" in text
+
+
+def test_the_report_says_when_fewer_passes_were_timed_than_declared() -> None:
+    english = render_markdown(sample_report(), "en")
+    assert "Timed: 22 calls in 3 of the 5 declared passes." in english
+    assert english.count("Timed:") == 1  # the original ran every declared pass: nothing to say
+    assert "Замерено: 22 вызова; проходов 3 из 5 объявленных." in render_markdown(sample_report(), "ru")

@@ -557,6 +557,11 @@ class RowVerification(_Model):
     log_tail: str | None = None
     #: The row rewritten with verified numbers, in the course format, ready to paste.
     corrected_row: str | None = None
+    #: What was timed: calls, passes, and the passes the course declares (fewer when the timeout
+    #: could not hold them, or when only the first pass was believed).
+    timed_calls: int | None = None
+    passes: int | None = None
+    passes_declared: int | None = None
 
 
 class RatioCheck(_Model):

@@ -615,6 +615,9 @@ def _judge(
                 status="ok",
                 checks=checks,
                 corrected_row=corrected_row(table, row, checks),
+                timed_calls=result.timed_calls,
+                passes=result.repeats,
+                passes_declared=config.bench.repeats,
             )
         )
     for row in table.rows:  # originals run only for the ratios still belong in them

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 
 from validator.model import Check, Metric, Problem, Quantity, RatioCheck, RowVerification, VerifyReport
-from validator.plural import CORE, ERROR, THREAD, WARNING
+from validator.plural import CALL, CORE, ERROR, THREAD, WARNING
 from validator.problems import localized
 from validator.reading import format_metric
 from validator.reporters.problems import github_annotations, in_language, labels, where
@@ -58,6 +58,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "j:ratio": "by ratio",
         "j:not comparable": "not comparable",
         "memory_cap": "memory cap",
+        "timed": "Timed: {calls} in {passes} of the {declared} declared passes.",
         "pr": "base {base} → head {head}",
         "team": "team",
     },
@@ -100,6 +101,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "j:ratio": "по отношению",
         "j:not comparable": "несравнимо",
         "memory_cap": "предел памяти",
+        "timed": "Замерено: {calls}; проходов {passes} из {declared} объявленных.",
         "pr": "базовая ревизия {base} → ревизия PR {head}",
         "team": "команда",
     },
@@ -240,6 +242,8 @@ def _row_section(row: RowVerification, language: str, log_lines: int | None) -> 
     where = f" ({t['line']} {row.line})" if row.line else ""
     title = f"### {escape(row.model)} · {escape(row.method or '—')}{where} — {t['s:' + row.status]}"
     parts = [title]
+    if timed := _timed(row, language):
+        parts.append(timed)
     if row.checks:
         header = [t["metric"], t["claimed"], t["verified"], t["delta"], t["judged"], t["verdict"]]
         cells = [
@@ -266,6 +270,14 @@ def _row_section(row: RowVerification, language: str, log_lines: int | None) -> 
             f"<details><summary>{t['log']}</summary>\n\n{code_block(chr(10).join(lines))}\n\n</details>"
         )
     return "\n\n".join(parts)
+
+
+def _timed(row: RowVerification, language: str) -> str | None:
+    """What was timed, where it is fewer passes than the course declares."""
+    if row.passes is None or row.passes_declared is None or row.passes >= row.passes_declared:
+        return None
+    calls = CALL.count(row.timed_calls or 0, language)
+    return _t(language)["timed"].format(calls=calls, passes=row.passes, declared=row.passes_declared)
 
 
 def _problem_item(problem: Problem, language: str, readme: str) -> str:
@@ -334,6 +346,8 @@ def render_text(report: VerifyReport, language: str = "en") -> str:
         )
     for row in report.rows:
         lines.append(f"{row.model} · {row.method or '-'} ({t['line']} {row.line}): {t['s:' + row.status]}")
+        if timed := _timed(row, language):
+            lines.append(f"  {timed}")
         for check in row.checks:
             lines.append(
                 f"  {check.field}: {t['claimed']} {_value(check.claimed, None)}, {t['verified']} "
