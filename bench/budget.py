@@ -49,6 +49,12 @@ def memory_cap_mb(configured_mb: int, total_mb: int | None = None) -> int:
     return max(total - headroom, 256)
 
 
+def finish_margin(margin_s: float, timeout_s: float) -> float:
+    """Seconds kept for the report after the timed calls: the configured margin, at most a tenth of
+    the timeout (a 4 s test run keeps 0.4 s)."""
+    return min(margin_s, timeout_s / 10)
+
+
 def estimate_call(seconds: list[float]) -> float:
     """One call's cost from the warm-up calls: the slower of the last one and their median, plus a margin.
 

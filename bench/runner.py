@@ -42,7 +42,14 @@ from typing import IO, Any, NoReturn
 
 import psutil  # type: ignore[import-untyped]
 
-from bench.budget import CannotFitBudget, TimedPlan, estimate_call, memory_cap_mb, plan_timed_calls
+from bench.budget import (
+    CannotFitBudget,
+    TimedPlan,
+    estimate_call,
+    finish_margin,
+    memory_cap_mb,
+    plan_timed_calls,
+)
 from bench.manifest import Manifest, ManifestError, RunSpec
 from bench.sandbox import (
     CHILD_PATH,
@@ -904,7 +911,7 @@ def _pass_fits(
 ) -> bool:
     """Whether one more timed pass still fits the time left, at the pace of the calls so far."""
     pace = estimate_call([*warm, statistics.median(c.seconds for c in calls)] if calls else warm)
-    left = watch.deadline - time.monotonic() - config.finish_margin_s
+    left = watch.deadline - time.monotonic() - finish_margin(config.finish_margin_s, config.timeout_s)
     return pace * len(indices) <= left
 
 
@@ -912,7 +919,7 @@ def _plan_or_skip(plan: Plan, warm: list[float], watch: Watch, config: BenchConf
     """The timed passes that fit the time left after the warm-up calls so far; ends the run as
     `skipped` (with the estimate) when not even the statistical minimum fits."""
     estimate = estimate_call(warm)
-    left = watch.deadline - time.monotonic() - config.finish_margin_s
+    left = watch.deadline - time.monotonic() - finish_margin(config.finish_margin_s, config.timeout_s)
     # Warm-up calls still to come cost time too.
     left -= estimate * max(config.warmup - len(warm), 0) if plan.warmup else 0.0
     try:

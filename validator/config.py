@@ -139,7 +139,8 @@ class BenchConfig(_Section):
     #: even this cannot fit the timeout ends `skipped`, not `timeout`.
     min_passes: int = Field(default=3, ge=1)
     min_calls: int = Field(default=5, ge=1)
-    #: Seconds of the timeout kept for the child's report and the parent's scoring after the calls.
+    #: Seconds of the timeout kept for the child's report and the parent's scoring after the calls
+    #: (at most a tenth of the timeout).
     finish_margin_s: float = Field(default=5.0, ge=0)
     #: A run whose declared weights, times this factor, exceed the memory cap is skipped before loading.
     weights_memory_factor: float = Field(default=1.2, gt=0)
