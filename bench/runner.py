@@ -851,7 +851,16 @@ def _converse(
         conversation.expect("counting")
         for call in range(config.warmup):
             index = plan.warmup[call % len(plan.warmup)]
-            batch_outputs, seconds, _ = conversation.call(plan.batches[index])
+            began = time.monotonic()
+            try:
+                batch_outputs, seconds, _ = conversation.call(plan.batches[index])
+            except RunEnded as exc:
+                if exc.status == "timeout":  # a hang and a model too slow for the runner look alike
+                    exc.message += (
+                        f": a warm-up predict() call ran {time.monotonic() - began:.3g} s without an "
+                        "answer (a model this slow needs a GPU or a smaller input)"
+                    )
+                raise
             keep(index, batch_outputs)
             warm.append(seconds)
             _plan_or_skip(plan, warm, conversation.watch, config)  # a call too slow ends it here

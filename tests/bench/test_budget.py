@@ -160,3 +160,12 @@ def test_timed_calls_slower_than_the_warm_up_stop_in_time(make_team: MakeTeam) -
     assert result.status == "ok", result.error
     assert 2 <= result.repeats < 500
     assert any("slower than the warm-up" in note for note in result.notes or []), result.notes
+
+
+def test_a_warm_up_call_that_never_answers_is_still_a_timeout(make_team: MakeTeam) -> None:
+    """A hang cannot buy a neutral verdict: it stays a timeout, and the message says which call hung."""
+    manifest = make_team(SLOW.format(seconds=3600), inputs=[1, 2, 3])
+    config = BenchConfig(warmup=1, repeats=5, timeout_s=8, threads=1)
+    result = run_submission(manifest, manifest.runs[0], device="cpu", config=config)
+    assert result.status == "timeout"
+    assert "warm-up predict() call" in (result.error or "") and "without an answer" in (result.error or "")
