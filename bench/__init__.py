@@ -58,4 +58,5 @@ def run_manifest(
                 manifest, run, device=device, config=config, progress=progress, index=index, count=len(runs)
             )
         )
-    return BenchReport(runs=results, environment=collect_environment(device, config.threads))
+    environment = collect_environment(device, config.threads, config.memory_limit_mb)
+    return BenchReport(runs=results, environment=environment)

@@ -42,6 +42,14 @@ from typing import IO, Any, NoReturn
 
 import psutil  # type: ignore[import-untyped]
 
+from bench.budget import (
+    CannotFitBudget,
+    TimedPlan,
+    estimate_call,
+    finish_margin,
+    memory_cap_mb,
+    plan_timed_calls,
+)
 from bench.hub import fetch_all, pin_main, run_folders, weight_files
 from bench.manifest import Manifest, ManifestError, RunSpec
 from bench.reference import reference_environment
@@ -111,9 +119,17 @@ class CannotReadData(Exception):
 class RunEnded(Exception):
     """The run is over before its result: the child failed, broke the protocol, or was stopped."""
 
-    def __init__(self, status: RunStatus, message: str, traceback: str | None = None):
+    def __init__(
+        self,
+        status: RunStatus,
+        message: str,
+        traceback: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ):
         super().__init__(message)
         self.status, self.message, self.traceback = status, message, traceback
+        #: Fields of the result that say why (a skipped run's estimate).
+        self.detail = detail or {}
 
 
 @cache
@@ -585,6 +601,23 @@ def _exists(process: psutil.Process) -> bool:
         return False
 
 
+def _weights_over_cap(
+    declared: list[Path] | None, cap_mb: int, config: BenchConfig
+) -> tuple[str, dict[str, Any]] | None:
+    """Why the declared weights cannot fit the memory cap (a message and the result's fields), or None."""
+    if not declared:
+        return None
+    size_mb = mb(sum(f.stat().st_size for f in declared))
+    needed = size_mb * config.weights_memory_factor
+    if needed <= cap_mb:
+        return None
+    message = (
+        f"the declared weights ({size_mb:.4g} MB) need about {needed:.4g} MB to load, over this "
+        f"runner's {cap_mb} MB memory cap: not started; re-run it on a larger runner or a GPU"
+    )
+    return message, {"needed_mb": round(needed, 1), "skip_reason": "memory"}
+
+
 def _failed(run: RunSpec, status: RunStatus, message: str, device: Device, **extra: Any) -> RunResult:
     return RunResult(model=run.model, method=run.method, status=status, device=device, error=message, **extra)
 
@@ -701,6 +734,11 @@ def _run(
     hub_folders = run_folders(hub.cache, run)
     # An unmodified hub model's weights are its files (`_result` decides whether it was modified).
     hub_weights = weight_files(hub.cache, run) if run.weights is None else []
+    cap_mb = memory_cap_mb(config.memory_limit_mb)
+    base["memory_limit_mb"] = cap_mb
+    too_big = _weights_over_cap([*(declared or []), *hub_weights], cap_mb, config)
+    if too_big is not None:  # before any of the team's code is loaded
+        return _failed(run, "skipped", too_big[0], device, **base, **too_big[1])
     folder = manifest.folder.resolve()
     known = [*(declared or []), *_hidden_files(manifest), *_declared_weights(manifest)]
     base["data_source"] = "course" if run.task in config.eval_sets else "team"
@@ -759,10 +797,10 @@ def _run(
         watch = Watch(
             child=child,
             tree=tree,
-            cap_bytes=config.memory_limit_mb * BYTES_PER_MB,
+            cap_bytes=cap_mb * BYTES_PER_MB,
             deadline=started + config.timeout_s,
             timeout_s=config.timeout_s,
-            memory_limit_mb=config.memory_limit_mb,
+            memory_limit_mb=cap_mb,
             started_wall=started_wall,
             gpu=GpuMemory(nvml) if nvml is not None else None,
             files=files,
@@ -814,7 +852,7 @@ def _run(
     if ended is not None:
         if ended.traceback:
             extra["log_tail"] = "\n".join(part for part in (ended.traceback, log_text) if part) or None
-        return _failed(run, ended.status, ended.message, device, **extra)
+        return _failed(run, ended.status, ended.message, device, **extra, **ended.detail)
     assert measured is not None
     return _result(
         run,
@@ -842,6 +880,8 @@ class Measured:
     final: dict[str, Any]
     passes: int = 0
     notes: list[str] = field(default_factory=list)
+    #: One call's estimated cost from the warm-up (the budget's basis), when there was a warm-up.
+    estimate_s: float | None = None
 
 
 def _converse(
@@ -886,22 +926,47 @@ def _converse(
         outputs[index] = batch_outputs
 
     show("warmup", 0, 0)
+    warm: list[float] = []
     if plan.warmup:
         conversation.send({"op": "count_weights", "on": True})
         conversation.expect("counting")
         for call in range(config.warmup):
             index = plan.warmup[call % len(plan.warmup)]
-            keep(index, conversation.call(plan.batches[index])[0])
+            began = time.monotonic()
+            try:
+                batch_outputs, seconds, _ = conversation.call(plan.batches[index])
+            except RunEnded as exc:
+                if exc.status == "timeout":  # a hang and a model too slow for the runner look alike
+                    exc.message += (
+                        f": a warm-up predict() call ran {time.monotonic() - began:.3g} s without an "
+                        "answer (a model this slow needs a GPU or a smaller input)"
+                    )
+                raise
+            keep(index, batch_outputs)
+            warm.append(seconds)
+            _plan_or_skip(plan, warm, conversation.watch, config)  # a call too slow ends it here
         conversation.send({"op": "count_weights", "on": False})
         conversation.expect("counting")
     conversation.send({"op": "settle"})
     conversation.expect("settled")
-    total = sum(len(plan.batches[i]) for i in plan.timed) * config.repeats
+    timing = _plan_or_skip(plan, warm, conversation.watch, config)
+    per_pass = len(plan.timed)
+    passes = [plan.timed if n == 0 else plan.timed[: timing.later_calls] for n in range(timing.passes)]
+    total = sum(len(plan.batches[i]) for indices in passes for i in indices)
     show("predict", 0, total)
     calls: list[Call] = []
     done = 0
-    for _ in range(config.repeats):
-        for index in plan.timed:
+    floor = min(config.min_passes, config.repeats)
+    for completed, indices in enumerate(passes):
+        if completed >= floor and not _pass_fits(indices, calls, warm, conversation.watch, config):
+            timing = TimedPlan(
+                completed,
+                timing.later_calls,
+                f"the timed calls ran slower than the warm-up promised: timing stopped after {completed} "
+                f"of the {config.repeats} declared passes, to finish within the timeout",
+            )
+            break
+        for index in indices:
             batch = plan.batches[index]
             batch_outputs, seconds, cpu = conversation.call(batch)
             keep(index, batch_outputs)
@@ -916,7 +981,9 @@ def _converse(
     if len(ordered) != len(inputs):
         raise RunEnded("error", "no predict() call was timed (repeats = 0?)")
     notes: list[str] = []
-    believed = _first_pass_only(calls, len(plan.timed))
+    if timing.reason:
+        notes.append(timing.reason)
+    believed = _first_pass_only(calls, per_pass)
     if believed is not calls:
         notes.append(
             "repeated inputs were answered many times faster than their first timed call (a memo): "
@@ -924,8 +991,45 @@ def _converse(
         )
     if plan.warmup and plan.warmup == plan.timed:
         notes.append("the data has one batch: the warm-up used the same inputs as the timed calls")
-    passes = len(believed) // max(len(plan.timed), 1)
-    return Measured(ordered, believed, ready, final, passes, notes)
+    timed_passes = timing.passes if believed is calls else 1
+    estimate = estimate_call(warm) if warm else None
+    return Measured(ordered, believed, ready, final, timed_passes, notes, estimate)
+
+
+def _pass_fits(
+    indices: list[int], calls: list[Call], warm: list[float], watch: Watch, config: BenchConfig
+) -> bool:
+    """Whether one more timed pass still fits the time left, at the pace of the calls so far."""
+    pace = estimate_call([*warm, statistics.median(c.seconds for c in calls)] if calls else warm)
+    left = watch.deadline - time.monotonic() - finish_margin(config.finish_margin_s, config.timeout_s)
+    return pace * len(indices) <= left
+
+
+def _plan_or_skip(plan: Plan, warm: list[float], watch: Watch, config: BenchConfig) -> TimedPlan:
+    """The timed passes that fit the time left after the warm-up calls so far; ends the run as
+    `skipped` (with the estimate) when not even the statistical minimum fits."""
+    estimate = estimate_call(warm)
+    left = watch.deadline - time.monotonic() - finish_margin(config.finish_margin_s, config.timeout_s)
+    # Warm-up calls still to come cost time too.
+    left -= estimate * max(config.warmup - len(warm), 0) if plan.warmup else 0.0
+    try:
+        return plan_timed_calls(
+            len(plan.timed),
+            estimate_s=estimate,
+            left_s=left,
+            repeats=config.repeats,
+            min_passes=config.min_passes,
+            min_calls=config.min_calls,
+        )
+    except CannotFitBudget as exc:
+        raise RunEnded(
+            "skipped",
+            f"one predict() call takes about {estimate:.3g} s (the warm-up's last call took "
+            f"{warm[-1]:.3g} s): {exc.message} "
+            f"of the {config.timeout_s:g} s timeout; re-run it on a GPU, or declare a smaller data set",
+            detail={"estimate_s": round(estimate, 4), "needed_s": round(exc.needed_s, 3)}
+            | {"skip_reason": "time"},
+        ) from None
 
 
 def _first_pass_only(calls: list[Call], per_pass: int) -> list[Call]:
@@ -1053,6 +1157,8 @@ def _result(
         quality=quality,
         samples=len(measured.outputs),
         repeats=measured.passes,
+        timed_calls=len(calls),
+        estimate_s=round(measured.estimate_s, 4) if measured.estimate_s is not None else None,
         weights_source=source if weights is not None else None,
         ram_baseline=_mb(baseline) if baseline else None,
         ram_over_baseline=_mb(max(peak - baseline, 0)) if baseline else None,

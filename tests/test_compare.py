@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from validator.compare import check_metric, check_quantity, check_ratios, check_row, convert, within
-from validator.config import CompareConfig, Tolerance
-from validator.model import Metric, Quantity, Row, RunResult
+from validator.compare import (
+    check_metric,
+    check_quantity,
+    check_ratios,
+    check_row,
+    convert,
+    settle_judged_by,
+    within,
+)
+from validator.config import CompareConfig, ReferenceHardware, Tolerance
+from validator.hardware import find_cpu, same_cpu, same_gpu
+from validator.model import Environment, Metric, Quantity, Row, RunResult
 
 CONFIG = CompareConfig()
 
@@ -51,7 +60,8 @@ def test_speed_is_judged_in_a_wide_band_in_the_claimed_unit() -> None:
     assert check is not None
     assert check.verified == q(1000 / 60, "tokens/s")
     assert check.verdict == "verified"
-    assert check.note == "within ×/÷2 (different hardware)"
+    assert check.note == "within ×/÷2 (hardware not stated)"
+    assert check.judged_by == "absolute"
     assert check_quantity("cpu_speed", q(10, "ms"), q(25, "ms"), CONFIG, "cpu").verdict == "mismatch"  # type: ignore[union-attr]
 
 
@@ -132,3 +142,83 @@ def test_ratios_cancel_the_hardware() -> None:
     }
     speed = next(r for r in ratios if (r.method, r.field) == ("INT8", "cpu_speed"))
     assert speed.claimed == 2.0 and speed.verified == pytest.approx(1.96)
+
+
+T4_ROW = Row(
+    line=1,
+    model="bert",
+    method="Оригинал",
+    cpu_speed=Quantity(value=769.1, unit="ms"),
+    gpu_speed=Quantity(value=31.9, unit="ms", note="Tesla T4"),
+    vram=Quantity(value=1331, unit="MB"),
+)
+
+
+def _gpu_run(gpu_ms: float, cpu_ms: float = 700) -> RunResult:
+    return RunResult(
+        model="bert",
+        method="Оригинал",
+        status="ok",
+        device="cuda",
+        cpu_speed=q(cpu_ms, "ms"),
+        gpu_speed=q(gpu_ms, "ms"),
+        vram=q(1300),
+    )
+
+
+def test_a_gpu_claim_is_compared_on_the_gpu_it_names() -> None:
+    on_t4 = Environment(cpu="Intel(R) Xeon(R) CPU @ 2.20GHz", gpu="Tesla T4")
+    checks = {c.field: c for c in check_row(T4_ROW, _gpu_run(80.0), CONFIG, on_t4)}
+    assert (checks["gpu_speed"].judged_by, checks["gpu_speed"].verdict) == ("absolute", "mismatch")
+    assert checks["gpu_speed"].note.endswith("(same hardware)")
+    # The VRAM cell names nothing: the row's GPU (its speed cell's note) is the hardware it states.
+    assert (checks["vram"].judged_by, checks["vram"].verdict) == ("absolute", "verified")
+
+
+def test_on_other_hardware_a_claim_waits_for_its_ratio() -> None:
+    on_h200 = Environment(cpu="AMD EPYC 9654", gpu="NVIDIA H200")
+    checks = {c.field: c for c in check_row(T4_ROW, _gpu_run(8.0), CONFIG, on_h200)}
+    speed = checks["gpu_speed"]
+    assert (speed.judged_by, speed.verdict) == ("ratio", "unverified")
+    assert speed.note.startswith("measured on Tesla T4")
+    # No hardware named for the CPU cell and no reference: judged as before, in the wide band.
+    assert (checks["cpu_speed"].judged_by, checks["cpu_speed"].verdict) == ("absolute", "verified")
+    assert checks["cpu_speed"].note.endswith("(hardware not stated)")
+    # Without a ratio for the field, nothing judges it.
+    settled = {c.field: c for c in settle_judged_by(list(checks.values()), [], T4_ROW)}
+    assert settled["gpu_speed"].judged_by == "not comparable"
+    assert "no ratio" in settled["gpu_speed"].note
+
+
+def test_the_course_reference_hardware_stands_for_cells_that_name_none() -> None:
+    config = CompareConfig(reference_hardware=ReferenceHardware(cpu="i7-12700H"))
+    laptop = Environment(cpu="12th Gen Intel(R) Core(TM) i7-12700H")
+    runner = Environment(cpu="AMD EPYC 7763 64-Core Processor")
+    run = _gpu_run(30.0, cpu_ms=5000.0).model_copy(update={"device": "cpu"})
+    on_laptop = {c.field: c for c in check_row(T4_ROW, run, config, laptop)}
+    assert (on_laptop["cpu_speed"].judged_by, on_laptop["cpu_speed"].verdict) == ("absolute", "mismatch")
+    on_runner = {c.field: c for c in check_row(T4_ROW, run, config, runner)}
+    assert (on_runner["cpu_speed"].judged_by, on_runner["cpu_speed"].verdict) == ("ratio", "unverified")
+    # A CPU run: the GPU numbers cannot be compared at all.
+    assert on_runner["gpu_speed"].judged_by == "not comparable"
+
+
+@pytest.mark.parametrize(
+    ("note", "machine", "same"),
+    [
+        ("i7-12700H", "12th Gen Intel(R) Core(TM) i7-12700H", True),
+        ("i7-12700H", "AMD EPYC 7B13", False),
+        ("AMD EPYC 7B13", "AMD EPYC 7B13 64-Core Processor", True),
+        ("Xeon E5-2680 v4", "Intel(R) Xeon(R) CPU E5-2680 v4 @ 2.40GHz", True),
+        ("Apple M2", "Apple M2", True),
+        ("Ryzen 7 5800X", "AMD Ryzen 7 5800X 8-Core Processor", True),
+    ],
+)
+def test_cpu_models_are_matched_by_their_model_number(note: str, machine: str, same: bool) -> None:
+    assert same_cpu(note, machine) is same
+
+
+def test_notes_that_name_no_cpu_and_gpu_names() -> None:
+    assert find_cpu("на CPU") is None and find_cpu("Colab CPU") is None
+    assert same_gpu("Tesla T4", "Tesla T4") and not same_gpu("T4", "NVIDIA H200")
+    assert not same_gpu("Tesla T4", None)

@@ -20,7 +20,7 @@ from validator.model import (
     VerifyReport,
 )
 from validator.reporters.verify import MAX_CHARS, escape, render_markdown, render_text
-from validator.verify import CLAIM_MISMATCH, RUN_FAILED
+from validator.verify import CLAIM_MISMATCH, RUN_FAILED, RUN_OVER_BUDGET
 
 GOLDEN = DATA / "reports"
 
@@ -42,21 +42,30 @@ def sample_report() -> VerifyReport:
                 verified=mb(0.52),
                 verdict="verified",
                 note="within ±5%",
+                judged_by="absolute",
             ),
             Check(
                 field="cpu_speed",
                 claimed=ms(3.1),
-                verified=ms(2.9),
+                verified=ms(2.94871),
                 verdict="verified",
-                note="within ×/÷2 (different hardware)",
+                note="within ×/÷2 (same hardware)",
+                judged_by="absolute",
             ),
-            Check(field="gpu_speed", claimed=ms(1.2), verdict="unverified", note="the re-run had no GPU"),
+            Check(
+                field="gpu_speed",
+                claimed=ms(1.2),
+                verdict="unverified",
+                note="the re-run had no GPU",
+                judged_by="not comparable",
+            ),
             Check(
                 field="quality.exact_match",
                 claimed=Metric(name="exact_match", value=1.0),
                 verified=Metric(name="exact_match", value=1.0),
                 verdict="verified",
                 note="within ±2%",
+                judged_by="absolute",
             ),
         ],
         corrected_row="| tiny-gpt2 | Оригинал | 0.52 MB | 3.1 ms | 1.2 ms | - | - | exact_match: 1 |",
@@ -70,13 +79,25 @@ def sample_report() -> VerifyReport:
             Check(
                 field="weights_size",
                 claimed=mb(0.05),
-                verified=mb(0.2),
+                verified=mb(0.20312),
                 verdict="mismatch",
                 note="within ±5%",
+                judged_by="absolute",
             ),
-            Check(field="ram", verified=mb(401.5), verdict="unverified", note="no claim: suggested value"),
+            Check(
+                field="cpu_speed",
+                claimed=Quantity(value=1.55, unit="ms", note="Tesla T4"),
+                verified=ms(2.5312),
+                verdict="unverified",
+                note="measured on Tesla T4, re-run on other hardware: judged by the ratio over the original",
+                judged_by="ratio",
+            ),
+            Check(field="ram", verified=mb(401.4871), verdict="unverified", note="no claim: suggested value"),
         ],
         corrected_row="| tiny-gpt2 | INT8 | 0.2 MB | 2.5 ms | - | 401.5 MB | - | exact_match: 1 |",
+        timed_calls=22,
+        passes=3,
+        passes_declared=5,
     )
     crashed = RowVerification(
         line=11,
@@ -85,6 +106,7 @@ def sample_report() -> VerifyReport:
         status="error",
         log_tail='Traceback (most recent call last):\n  File "bench.py", line 3\nRuntimeError: boom',
     )
+    skipped = RowVerification(line=12, model="tiny-whisper", method="Distilled", status="skipped")
     ratio = RatioCheck(
         model="tiny-gpt2",
         method="INT8",
@@ -111,13 +133,23 @@ def sample_report() -> VerifyReport:
         RUN_FAILED.at(
             11, 1, model="tiny-whisper", method="Pruning", status="error", error="RuntimeError: boom"
         ),
+        RUN_OVER_BUDGET.at(
+            12,
+            1,
+            model="tiny-whisper",
+            method="Distilled",
+            estimate="41.2",
+            needed="536",
+            timeout="600",
+            label="gpu-rerun",
+        ),
     ]
     return VerifyReport(
         verdict="fail",
         base="a" * 40,
         head="b" * 40,
         team="ml_masters",
-        rows=[original, int8, crashed],
+        rows=[original, int8, crashed, skipped],
         ratios=[ratio],
         problems=problems,
         environment=env,
@@ -148,7 +180,7 @@ def test_report_parses_back_with_its_tables_intact(language: str) -> None:
             cells += 1
         elif token.type == "tr_close":
             widths.append(cells)
-    assert widths == [7, 7, 5, 5, 5, 5, 5, 5, 5, 5]
+    assert widths == [7, 7, *[6] * 9]
     html = (
         MarkdownIt("commonmark", {"html": True})
         .enable("table")
@@ -160,7 +192,7 @@ def test_report_parses_back_with_its_tables_intact(language: str) -> None:
 def test_summary_leads_with_the_verdict_and_ratios_come_first() -> None:
     body = render_markdown(sample_report())
     assert body.startswith(
-        "## ❌ Benchmark verification: fail\n\n3 verified, 2 mismatch, 2 unverified; 2 errors, 0 warnings"
+        "## ❌ Benchmark verification: fail\n\n3 verified, 2 mismatch, 3 unverified; 2 errors, 1 warning"
     )
     assert body.index("Compressed over original") < body.index("### tiny\\-gpt2 · Оригинал")
 
@@ -202,9 +234,9 @@ def test_student_text_is_inert(text: str) -> None:
     assert "@octocat" not in prose  # a zero-width space breaks the mention
     assert "https://evil" not in prose and "www.evil" not in prose
     assert body.count("<!-- validator:report -->") == 0
-    # Only our own collapsible sections: two corrected rows and three log tails.
-    assert html.count("<details>") == 5
-    assert html.count("<summary>") == 5
+    # Only our own collapsible sections: two corrected rows and four log tails.
+    assert html.count("<details>") == 6
+    assert html.count("<summary>") == 6
 
 
 def test_escape_keeps_text_readable() -> None:
@@ -228,3 +260,32 @@ def test_report_json_round_trips_through_validation(tmp_path: Path) -> None:
     again = VerifyReport.model_validate_json(report.model_dump_json())
     assert again == report
     assert again.problems[0].severity is Severity.error
+
+
+def test_comment_numbers_have_three_significant_digits_and_json_keeps_them_whole() -> None:
+    report = sample_report()
+    body = render_markdown(report, "en")
+    assert "| RAM | — | 401 MB |" in body  # 401.4871
+    assert "| CPU speed | 3.1 ms | 2.95 ms |" in body  # 2.94871
+    assert "| weights size | 0.05 MB | 0.203 MB |" in body  # 0.20312
+    assert "401.4871" not in body and "2.94871" not in body
+    data = report.model_dump_json()
+    assert "401.4871" in data and "2.94871" in data and "0.20312" in data
+
+
+def test_each_check_says_how_it_was_judged() -> None:
+    body = render_markdown(sample_report(), "en")
+    assert "| judged | verdict |" in body
+    assert "| by ratio | ➖ unverified" in body and "| not comparable | ➖ unverified" in body
+    russian = render_markdown(sample_report(), "ru")
+    assert "| по отношению |" in russian and "| абсолютно |" in russian
+    assert "судим по отношению к оригиналу" in russian
+    text = render_text(sample_report(), "en")
+    assert "[by ratio]" in text
+
+
+def test_the_report_says_when_fewer_passes_were_timed_than_declared() -> None:
+    english = render_markdown(sample_report(), "en")
+    assert "Timed: 22 calls in 3 of the 5 declared passes." in english
+    assert english.count("Timed:") == 1  # the original ran every declared pass: nothing to say
+    assert "Замерено: 22 вызова; проходов 3 из 5 объявленных." in render_markdown(sample_report(), "ru")

@@ -64,4 +64,5 @@ def measure(
     if only is not None and not runs:
         where = ", ".join(str(t / "bench.toml") for t in teams)
         raise SettingsAreInvalid(f"no run of model {only!r} in {where}")
-    return BenchReport(runs=runs, environment=collect_environment(device, config.threads))
+    environment = collect_environment(device, config.threads, config.memory_limit_mb)
+    return BenchReport(runs=runs, environment=environment)

@@ -11,13 +11,16 @@ Every tolerance comes from `CompareConfig.tolerances`; there is no other copy.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Literal
 
-from validator.config import CompareConfig, Tolerance
+from validator.config import CompareConfig, ReferenceHardware, Tolerance
+from validator.hardware import find_cpu, find_gpu, same_cpu, same_gpu
 from validator.metrics import metric_key
 from validator.model import (
     QUANTITY_FIELDS,
     Check,
     Device,
+    Environment,
     Metric,
     Quantity,
     RatioCheck,
@@ -75,18 +78,62 @@ def describe(tolerance: Tolerance) -> str:
     return "within " + " or ".join(parts)
 
 
+#: Whether the run's machine is the one a claim was measured on; "unknown" where nothing names it.
+Hardware = Literal["same", "different", "unknown"]
+#: Absolute figures only the same hardware reproduces: times, throughputs and VRAM.
+ABSOLUTE_FIELDS = ("cpu_speed", "gpu_speed", "vram")
+_JUDGED_BY_RATIO = "re-run on other hardware: judged by the ratio over the original"
+_NO_RATIO = "re-run on other hardware, and no ratio over the original to judge it by"
+
+
+def stated_hardware(row: Row, field: str, reference: ReferenceHardware) -> str | None:
+    """The hardware a row says a field was measured on: a cell's note naming a CPU or GPU
+    (`31.9ms (Tesla T4)`), else the course's reference hardware; None where neither says."""
+    if field == "cpu_speed":
+        note = row.cpu_speed.note if row.cpu_speed else None
+        return note if find_cpu(note) else reference.cpu
+    for quantity in (row.gpu_speed, row.vram):
+        if quantity is not None and find_gpu(quantity.note):
+            return quantity.note
+    return reference.gpu
+
+
+def hardware_of(row: Row, field: str, environment: Environment | None, config: CompareConfig) -> Hardware:
+    """Whether the run's machine (`environment`) is the hardware the row states for `field`."""
+    if field not in ABSOLUTE_FIELDS or environment is None:
+        return "unknown"
+    stated = stated_hardware(row, field, config.reference_hardware)
+    if stated is None:
+        return "unknown"
+    same = same_cpu(stated, environment.cpu) if field == "cpu_speed" else same_gpu(stated, environment.gpu)
+    return "same" if same else "different"
+
+
 def check_quantity(
     field: str,
     claimed: Quantity | None,
     verified: Quantity | None,
     config: CompareConfig,
     device: Device,
+    hardware: Hardware = "unknown",
+    stated: str | None = None,
 ) -> Check | None:
-    """One quantity field; `None` when there is neither a claim nor a measurement."""
+    """One quantity field; `None` when there is neither a claim nor a measurement.
+
+    An absolute time, throughput or VRAM claim measured on other hardware than the run's is not
+    compared (`judged_by="ratio"`: the ratio over the original judges it, see `settle_judged_by`).
+    Where the row names no hardware, the number is judged in the field's (wide) tolerance.
+    """
     if claimed is None and verified is None:
         return None
     if field in GPU_FIELDS and device != "cuda":
-        return Check(field=field, claimed=claimed, verdict="unverified", note="the re-run had no GPU")
+        return Check(
+            field=field,
+            claimed=claimed,
+            verdict="unverified",
+            note="the re-run had no GPU",
+            judged_by="not comparable" if claimed is not None else None,
+        )
     if verified is None:
         return Check(field=field, claimed=claimed, verdict="unverified", note="not measured")
     if claimed is None:
@@ -99,13 +146,46 @@ def check_quantity(
             verified=verified,
             verdict="unverified",
             note=f"{claimed.unit} and {verified.unit} do not compare",
+            judged_by="not comparable",
+        )
+    if field in ABSOLUTE_FIELDS and hardware == "different":
+        where = f"measured on {stated}, " if stated else ""
+        return Check(
+            field=field,
+            claimed=claimed,
+            verified=shown,
+            verdict="unverified",
+            note=where + _JUDGED_BY_RATIO,
+            judged_by="ratio",
         )
     tolerance = config.tolerances[field]
     verdict: Verdict = "verified" if within(claimed.value, shown.value, tolerance) else "mismatch"
     note = describe(tolerance)
-    if field in HARDWARE_FIELDS:
+    if hardware == "same":
+        note += " (same hardware)"
+    elif field in ABSOLUTE_FIELDS:
+        note += " (hardware not stated)"
+    elif field in HARDWARE_FIELDS:
         note += " (different hardware)"
-    return Check(field=field, claimed=claimed, verified=shown, verdict=verdict, note=note)
+    return Check(
+        field=field, claimed=claimed, verified=shown, verdict=verdict, note=note, judged_by="absolute"
+    )
+
+
+def settle_judged_by(checks: Sequence[Check], ratios: Sequence[RatioCheck], row: Row) -> list[Check]:
+    """A claim left to its ratio whose row has no ratio for the field is not comparable at all."""
+    fields = {
+        r.field
+        for r in ratios
+        if (r.model, r.method) == (row.model, row.method or "") and r.verified is not None
+    }
+    settled = []
+    for check in checks:
+        if check.judged_by == "ratio" and check.field not in fields:
+            note = check.note.replace(_JUDGED_BY_RATIO, _NO_RATIO)
+            check = check.model_copy(update={"judged_by": "not comparable", "note": note})
+        settled.append(check)
+    return settled
 
 
 def _on_claimed_scale(claimed: Metric, verified: Metric) -> Metric:
@@ -129,14 +209,35 @@ def check_metric(claimed: Metric, measured: Sequence[Metric], config: CompareCon
     shown = _on_claimed_scale(claimed, match)
     tolerance = config.tolerances["quality_percent" if claimed.unit == "%" else "quality"]
     verdict: Verdict = "verified" if within(claimed.value, shown.value, tolerance) else "mismatch"
-    return Check(field=field, claimed=claimed, verified=shown, verdict=verdict, note=describe(tolerance))
+    return Check(
+        field=field,
+        claimed=claimed,
+        verified=shown,
+        verdict=verdict,
+        note=describe(tolerance),
+        judged_by="absolute",
+    )
 
 
-def check_row(row: Row, run: RunResult, config: CompareConfig) -> list[Check]:
-    """Every claim of a row against its run; measured numbers without a claim become suggestions."""
+def check_row(
+    row: Row, run: RunResult, config: CompareConfig, environment: Environment | None = None
+) -> list[Check]:
+    """Every claim of a row against its run; measured numbers without a claim become suggestions.
+
+    `environment` is the run's machine: absolute times, throughputs and VRAM are compared only where
+    it is the hardware the row states (see `hardware_of`).
+    """
     checks: list[Check] = []
     for field in QUANTITY_FIELDS:
-        check = check_quantity(field, row.quantity(field), run.quantity(field), config, run.device)
+        check = check_quantity(
+            field,
+            row.quantity(field),
+            run.quantity(field),
+            config,
+            run.device,
+            hardware_of(row, field, environment, config),
+            stated_hardware(row, field, config.reference_hardware),
+        )
         if check is not None:
             checks.append(check)
     claimed_keys = {metric_key(m.name) for m in row.quality}

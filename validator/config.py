@@ -147,9 +147,22 @@ class BenchConfig(_Section):
     """How `validator bench` runs a submission."""
 
     timeout_s: float = 600.0
-    memory_limit_mb: int = 8192
+    #: The memory cap of a run's process tree; 0 (auto): the runner's RAM less headroom for the
+    #: validator itself (`memory_headroom`).
+    memory_limit_mb: int = Field(default=0, ge=0)
     warmup: int = 2
+    #: Timed passes over the data, at most: fewer when the timeout cannot fit them (see `min_passes`).
     repeats: int = 5
+    #: The statistical minimum a run is judged on: this many timed passes of at least `min_calls`
+    #: calls each (or every timed batch, where the data has fewer). A run whose warm-up shows that
+    #: even this cannot fit the timeout ends `skipped`, not `timeout`.
+    min_passes: int = Field(default=3, ge=1)
+    min_calls: int = Field(default=5, ge=1)
+    #: Seconds of the timeout kept for the child's report and the parent's scoring after the calls
+    #: (at most a tenth of the timeout).
+    finish_margin_s: float = Field(default=5.0, ge=0)
+    #: A run whose declared weights, times this factor, exceed the memory cap is skipped before loading.
+    weights_memory_factor: float = Field(default=1.2, gt=0)
     #: Torch intra-op threads in the child; 0 means the number of CPU cores.
     threads: int = 0
     #: Bytes of the child's stdout/stderr kept for the report.
@@ -206,10 +219,22 @@ def _default_tolerances() -> dict[str, Tolerance]:
     }
 
 
+class ReferenceHardware(_Section):
+    """The hardware the course's numbers are measured on, where a cell names none (`(Tesla T4)`)."""
+
+    #: A CPU model, e.g. "AMD EPYC 7763" (the GitHub-hosted runner's) or "i7-12700H".
+    cpu: str | None = None
+    #: A GPU, e.g. "Tesla T4".
+    gpu: str | None = None
+
+
 class CompareConfig(_Section):
     """How `validator verify` judges a claim against a measurement."""
 
     tolerances: dict[str, Tolerance] = Field(default_factory=_default_tolerances)
+    #: Absolute times, throughputs and VRAM are compared only on the hardware a claim was measured
+    #: on: the cell's note, else this. On other hardware a row is judged by its ratios.
+    reference_hardware: ReferenceHardware = Field(default_factory=ReferenceHardware.model_construct)
     #: A mismatched ratio is confirmed by this many more alternating runs of both rows (medians judged).
     confirm_runs: int = Field(default=2, ge=0, le=10)
 

@@ -75,3 +75,59 @@ def find_gpu(text: str | None, extra: Mapping[str, float] | None = None) -> Gpu 
         if pattern.search(folded):
             return gpu
     return None
+
+
+# --- Which hardware a claim was measured on, and whether a run's hardware is the same ---------------
+
+#: CPU models a note may name (folded text): Intel Core, Core Ultra, Ryzen, EPYC, Threadripper, Xeon
+#: model numbers and Apple silicon. A note that only says "CPU" names none.
+_CPU_MODELS = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"\bi[3579] ?\d{4,5}[a-z]{0,2}\b",
+        r"\bultra [579] ?\d{3}[a-z]?\b",
+        r"\bryzen (?:ai )?[3579] (?:pro )?\d{3,4}[a-z]{0,2}\b",
+        r"\bthreadripper (?:pro )?\d{4}[a-z]{0,2}\b",
+        r"\bepyc \d[a-z0-9]{3,5}\b",
+        r"\bxeon\b.*?\b(?:[a-z]\d? ?)?\d{4}[a-z]?(?: v\d)?\b",
+        r"\b(?:apple|macbook(?: pro| air)?) m[1-4](?: (?:pro|max|ultra))?\b",
+    )
+)
+
+
+def find_cpu(text: str | None) -> str | None:
+    """The CPU model a note names (`i7-12700H`, `Ryzen 7 5800X`, `Apple M2`), folded; None if none."""
+    if not text:
+        return None
+    folded = _fold(text).replace("(r)", " ").replace("(tm)", " ")
+    folded = " ".join(folded.split())
+    for pattern in _CPU_MODELS:
+        found = pattern.search(folded)
+        if found:
+            return found.group(0)
+    return None
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", _fold(text).replace("(r)", "").replace("(tm)", ""))
+
+
+def same_cpu(stated: str, machine: str | None) -> bool:
+    """Whether a stated CPU (a note, or the course's reference) is the machine's CPU model."""
+    if not machine:
+        return False
+    model = find_cpu(stated)
+    if model is None:
+        return _squash(stated) != "" and _squash(stated) == _squash(machine)
+    key = re.sub(r"^(?:apple|macbook(?: pro| air)?|xeon\b.*?) (?=[a-z]?\d)", "", model)
+    return _squash(key) in _squash(machine)
+
+
+def same_gpu(stated: str, machine: str | None, extra: Mapping[str, float] | None = None) -> bool:
+    """Whether a stated GPU (a note, or the course's reference) is the machine's GPU."""
+    if not machine:
+        return False
+    named, present = find_gpu(stated, extra), find_gpu(machine, extra)
+    if named is None or present is None:
+        return _squash(stated) != "" and _squash(stated) in _squash(machine)
+    return named.name == present.name

@@ -435,6 +435,8 @@ class Environment(_Model):
     gpu: str | None = None
     gpu_driver: str | None = None
     gpu_memory_mb: float | None = None
+    #: The memory cap of each run (MB): configured, or the runner's memory less the validator's headroom.
+    memory_limit_mb: int | None = None
 
 
 class RunResult(_Model):
@@ -458,6 +460,18 @@ class RunResult(_Model):
     samples: int = 0
     repeats: int = 0
     # Detail added by the harness (`bench/`); all optional.
+    #: Calls timed in all (the first pass covers every timed batch; later ones may use fewer).
+    timed_calls: int | None = None
+    #: One predict() call's cost estimated from the warm-up (s): what the timed passes were planned on.
+    estimate_s: float | None = None
+    #: A skipped run: why ("time": not even the minimum of timed calls fits the timeout; "memory": the
+    #: declared weights cannot fit the memory cap; "gpu-only": the row claims no CPU number), and what
+    #: it would need (seconds of timed calls, MB to load the weights).
+    skip_reason: Literal["time", "memory", "gpu-only"] | None = None
+    needed_s: float | None = None
+    needed_mb: float | None = None
+    #: The memory cap the run had (MB): the configured one, or the runner's memory less headroom.
+    memory_limit_mb: int | None = None
     team: str | None = None
     #: The speed's median and 90th percentile, in the speed's unit (per sample, or per call for tokens/s).
     p50: float | None = None
@@ -521,6 +535,12 @@ Verdict = Literal["verified", "mismatch", "unverified"]
 RowStatus = Literal["ok", "timeout", "oom", "error", "no-manifest", "skipped"]
 
 
+#: How a claim was judged: against the measurement itself ("absolute"); by the row's ratio over its
+#: original, the absolute number being from other hardware ("ratio"); or not at all, on other hardware
+#: without a ratio ("not comparable").
+JudgedBy = Literal["absolute", "ratio", "not comparable"]
+
+
 class Check(_Model):
     """One claimed number set against the number we measured."""
 
@@ -529,6 +549,8 @@ class Check(_Model):
     verified: Quantity | Metric | None = None
     verdict: Verdict
     note: str = ""
+    #: None where there was nothing to judge (no claim, or nothing measured).
+    judged_by: JudgedBy | None = None
 
 
 class RowVerification(_Model):
@@ -543,6 +565,11 @@ class RowVerification(_Model):
     corrected_row: str | None = None
     #: `owner/name@sha` when the row was run by the validator's reference loader, not the team's code.
     reference_loader: str | None = None
+    #: What was timed: calls, passes, and the passes the course declares (fewer when the timeout
+    #: could not hold them, or when only the first pass was believed).
+    timed_calls: int | None = None
+    passes: int | None = None
+    passes_declared: int | None = None
 
 
 class RatioCheck(_Model):

@@ -48,5 +48,6 @@ THREAD = Noun(("thread", "threads"), ("поток", "потока", "поток�
 REPORT = Noun(("report", "reports"), ("отчёт", "отчёта", "отчётов"))
 SAMPLE = Noun(("sample", "samples"), ("пример", "примера", "примеров"))
 REPEAT = Noun(("repeat", "repeats"), ("повтор", "повтора", "повторов"))
+CALL = Noun(("call", "calls"), ("вызов", "вызова", "вызовов"))
 LINE = Noun(("line", "lines"), ("строка", "строки", "строк"))
 FILE = Noun(("file", "files"), ("файл", "файла", "файлов"))

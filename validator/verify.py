@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench.manifest import load_manifest
 from validator.check import check_file
-from validator.compare import check_ratios, check_row
+from validator.compare import check_ratios, check_row, settle_judged_by
 from validator.config import Config
 from validator.errors import ValidatorError
 from validator.model import (
@@ -44,10 +44,12 @@ from validator.reading import format_metric
 from validator.reporters.words import field_name, note_text
 from validator.rules import MANIFEST_INVALID, MANIFEST_TEAM_MISMATCH, ROW_DECLARED_TWICE, manifest_problem
 from validator.rules import is_original as original_method
-from validator.units import format_quantity
+from validator.units import format_number, format_quantity
 
-#: Significant digits of a measured number written into a corrected row.
+#: Significant digits of a measured number written into a corrected row (a README cell to paste).
 MEASURED_DIGITS = 4
+#: ... and in a message of the report (the JSON's checks keep full precision).
+REPORT_DIGITS = 3
 
 ROW_NO_MANIFEST = define(
     "row-no-manifest",
@@ -115,6 +117,34 @@ ORIGINAL_BY_TEAM = define(
     "модель с хаба (`hub = [...]` с закреплённой ревизией), поэтому запущен код самой команды: "
     "отношения к ней сравниваются с базой, которую написала команда",
 )
+RUN_OVER_BUDGET = define(
+    "run-over-time-budget",
+    "warning",
+    "({model}, {method}) was not verified: one call takes about {estimate} s, and even the minimum of "
+    "timed calls (about {needed} s) cannot fit the {timeout} s timeout; a maintainer can re-run it on "
+    "a GPU with the `{label}` label, or the team can declare a smaller data set",
+    "({model}, {method}) не проверена: один вызов занимает около {estimate} с, и даже минимум замеров "
+    "(около {needed} с) не помещается в лимит {timeout} с; сопровождающий может перезапустить её на GPU "
+    "меткой `{label}`, или команда может объявить набор данных поменьше",
+)
+WEIGHTS_OVER_MEMORY = define(
+    "weights-over-memory-cap",
+    "warning",
+    "({model}, {method}) was not verified: its declared weights need about {needed} MB to load, over "
+    "this runner's {cap} MB memory cap, so it was not started; a maintainer can re-run it on a larger "
+    "runner or a GPU with the `{label}` label",
+    "({model}, {method}) не проверена: объявленным весам нужно около {needed} МБ, больше предела памяти "
+    "этой машины ({cap} МБ), поэтому она не запускалась; сопровождающий может перезапустить её на "
+    "машине побольше или на GPU меткой `{label}`",
+)
+ROW_GPU_ONLY = define(
+    "row-gpu-only",
+    "warning",
+    "({model}, {method}) claims no CPU number, so it was not run on the CPU runner; a maintainer can "
+    "re-run it on a GPU with the `{label}` label",
+    "({model}, {method}) не заявляет чисел для CPU, поэтому на CPU не запускалась; сопровождающий может "
+    "перезапустить её на GPU меткой `{label}`",
+)
 
 
 class WorkTreeIsNotAtHead(ValidatorError):
@@ -146,7 +176,9 @@ def uses_reference(run: RunSpec, config: Config) -> bool:
 def harness_environment(device: Device, config: Config) -> Environment:
     from bench.trackers.environment import collect_environment
 
-    return collect_environment(device, threads=config.bench.threads)
+    return collect_environment(
+        device, threads=config.bench.threads, memory_limit_mb=config.bench.memory_limit_mb
+    )
 
 
 def harness_fetch(runs: Sequence[RunSpec], config: Config, progress: Callable[[str], None] | None) -> None:
@@ -354,17 +386,20 @@ def verify_rows(
     def execute(keys: set[tuple[str, str]] | None = None) -> None:
         for row, manifest, run in plan:
             if keys is None or row.key in keys:
+                if device == "cpu" and is_gpu_only(row):
+                    runs.setdefault(row.key, []).append(_gpu_only(run, manifest))
+                    continue
                 if progress:
                     progress(f"running {manifest.team}: {run.model} · {run.method}")
                 runs.setdefault(row.key, []).append(runner(manifest, run, device, config))
 
     execute()
-    judged = _judge(targets, table, _medians(runs), device=device, config=config)
+    judged = _judge(targets, table, _medians(runs), device=device, config=config, environment=environment)
     doubtful = _doubtful_keys(judged.ratios, table, config)
     if doubtful and config.compare.confirm_runs > 0:
         for _ in range(config.compare.confirm_runs):
             execute(doubtful)  # alternating: original, compressed, original, compressed...
-        judged = _judge(targets, table, _medians(runs), device=device, config=config)
+        judged = _judge(targets, table, _medians(runs), device=device, config=config, environment=environment)
     # The diff already reported the team's broken manifest: one problem per broken bench.toml.
     reported = {p.path for p in problems if p.code == MANIFEST_INVALID.code}
     found = [
@@ -387,6 +422,45 @@ def verify_rows(
         ratios=judged.ratios,
         problems=sorted(found, key=sort_key),
         environment=environment or harness_environment(device, config),
+    )
+
+
+def is_gpu_only(row: Row) -> bool:
+    """A row that claims GPU numbers and no CPU speed (its CPU cell empty or `--`): not for a CPU run."""
+    return row.cpu_speed is None and (row.gpu_speed is not None or row.vram is not None)
+
+
+def _gpu_only(run: RunSpec, manifest: Manifest) -> RunResult:
+    return RunResult(
+        model=run.model,
+        method=run.method,
+        status="skipped",
+        team=manifest.team,
+        skip_reason="gpu-only",
+        error="the row claims no CPU number: not run on the CPU runner",
+    )
+
+
+def _skipped_problem(row: Row, result: RunResult, config: Config) -> Problem:
+    """Why a row was skipped, as a warning: the row is not verified, and the PR is not failed for it."""
+    where = {"model": row.model, "method": row.method or "-", "label": config.github.gpu_label}
+    if result.skip_reason == "memory":
+        return WEIGHTS_OVER_MEMORY.at(
+            row.line,
+            1,
+            needed=format_number(result.needed_mb or 0, 3),
+            cap=result.memory_limit_mb or "?",
+            **where,
+        )
+    if result.skip_reason == "gpu-only":
+        return ROW_GPU_ONLY.at(row.line, 1, **where)
+    return RUN_OVER_BUDGET.at(
+        row.line,
+        1,
+        estimate=format_number(result.estimate_s or 0, 3),
+        needed=format_number(result.needed_s or 0, 3),
+        timeout=format_number(config.bench.timeout_s),
+        **where,
     )
 
 
@@ -503,8 +577,13 @@ def _judge(
     *,
     device: Device,
     config: Config,
+    environment: Environment | None = None,
 ) -> _Judged:
-    """Every claim of the target rows against the runs' results, and the ratios over originals."""
+    """Every claim of the target rows against the runs' results, and the ratios over originals.
+
+    A skipped run (it could not fit the runner, or the row is GPU-only on a CPU runner) leaves its
+    row neutral: `skipped`, with a warning that says why and how to have it verified.
+    """
     found: list[Problem] = []
     verified_rows: list[RowVerification] = []
     pairs: list[tuple[Row, RunResult]] = []
@@ -522,6 +601,12 @@ def _judge(
             )
             verified_rows.append(
                 RowVerification(line=row.line, model=row.model, method=row.method, status="no-manifest")
+            )
+            continue
+        if result.status == "skipped":
+            found.append(_skipped_problem(row, result, config))
+            verified_rows.append(
+                RowVerification(line=row.line, model=row.model, method=row.method, status="skipped")
             )
             continue
         if result.status != "ok":
@@ -546,7 +631,7 @@ def _judge(
                 )
             )
             continue
-        checks = check_row(row, result, config.compare)
+        checks = check_row(row, result, config.compare, environment)
         for check in checks:
             if check.verdict == "mismatch":
                 found.append(
@@ -558,7 +643,7 @@ def _judge(
                         field=check.field,
                         field_ru=field_name(check.field, "ru"),
                         claimed=_shown(check.claimed),
-                        verified=_shown(check.verified),
+                        verified=_shown(check.verified, REPORT_DIGITS),
                         note=check.note,
                         note_ru=note_text(check.note, "ru"),
                     )
@@ -573,6 +658,9 @@ def _judge(
                 checks=checks,
                 corrected_row=corrected_row(table, row, checks),
                 reference_loader=result.reference_loader,
+                timed_calls=result.timed_calls,
+                passes=result.repeats,
+                passes_declared=config.bench.repeats,
             )
         )
     for row in table.rows:  # originals run only for the ratios still belong in them
@@ -588,14 +676,23 @@ def _judge(
         )
         for r in ratios
     ]
-    return _Judged(verified_rows, ratios, found)
+    by_key = {row.key: row for row in targets}
+    settled = []
+    for verification in verified_rows:
+        target = by_key.get((row_key_part(verification.model), row_key_part(verification.method or "")))
+        if target is not None and verification.checks:
+            checks = settle_judged_by(verification.checks, ratios, target)
+            verification = verification.model_copy(update={"checks": checks})
+        settled.append(verification)
+    return _Judged(settled, ratios, found)
 
 
-def _shown(value: Quantity | Metric | None) -> str:
+def _shown(value: Quantity | Metric | None, digits: int | None = None) -> str:
+    """A number for a message: a claim as written, a measurement in `digits` significant digits."""
     if isinstance(value, Quantity):
-        return format_quantity(value)
+        return format_quantity(value, significant=digits)
     if isinstance(value, Metric):
-        return format_metric(value)
+        return format_metric(value, digits)
     return "-"
 
 

@@ -11,6 +11,7 @@ from importlib import metadata
 
 import psutil  # type: ignore[import-untyped]
 
+from bench.budget import memory_cap_mb
 from bench.trackers.memory import load_pynvml
 from validator.model import Environment
 from validator.units import mb
@@ -48,8 +49,9 @@ def resolve_threads(configured: int) -> int:
         return os.cpu_count() or 1
 
 
-def collect_environment(device: str, threads: int = 0) -> Environment:
-    """CPU, cores, RAM, OS, Python, torch/transformers versions, threads, and the GPU on CUDA."""
+def collect_environment(device: str, threads: int = 0, memory_limit_mb: int | None = None) -> Environment:
+    """CPU, cores, RAM, OS, Python, torch/transformers versions, threads, the GPU on CUDA, and the
+    runs' memory cap (`memory_limit_mb`: the configured one, 0 for automatic, None to leave it out)."""
     gpu: dict[str, object] = {}
     if device == "cuda":
         nvml = load_pynvml()
@@ -72,5 +74,6 @@ def collect_environment(device: str, threads: int = 0) -> Environment:
         torch=_version("torch"),
         transformers=_version("transformers"),
         threads=resolve_threads(threads),
+        memory_limit_mb=memory_cap_mb(memory_limit_mb) if memory_limit_mb is not None else None,
         **gpu,
     )

@@ -327,9 +327,7 @@ def test_text_to_speech_reads_a_pinned_hub_model_from_the_cache_only(
     cache = str(tmp_path / "hub")
     pinned = TextToSpeechConfig(asr=HubArtifact(repo="course/asr-tiny", revision=sha))
     assert model_folder(pinned, None, cache) == snapshot
-    task_named("text-to-speech").prepare(
-        Context(config=BenchConfig(text_to_speech=pinned, hub_cache=cache))
-    )
+    task_named("text-to-speech").prepare(Context(config=BenchConfig(text_to_speech=pinned, hub_cache=cache)))
     other = TextToSpeechConfig(asr=HubArtifact(repo="course/asr-tiny", revision="f" * 40))
     with pytest.raises(CannotPrepareTask, match=r"speech-recognition model: course/asr-tiny@ffffffffffff"):
         model_folder(other, None, cache)

@@ -22,8 +22,11 @@ _WORDS = {
         "timeout": "timeout",
         "oom": "out of memory",
         "error": "error",
+        "skipped": "skipped",
         "unprotected": "UNPROTECTED: run without the sandbox",
         "notes": "note",
+        "timed": "timed calls",
+        "memory_cap": "memory cap",
     },
     "ru": {
         "speed": "скорость",
@@ -36,8 +39,11 @@ _WORDS = {
         "timeout": "превышено время",
         "oom": "не хватило памяти",
         "error": "ошибка",
+        "skipped": "пропущен",
         "unprotected": "БЕЗ ЗАЩИТЫ: запуск без песочницы",
         "notes": "заметка",
+        "timed": "замеренных вызовов",
+        "memory_cap": "предел памяти",
     },
 }
 
@@ -81,8 +87,10 @@ def text_bench(report: BenchReport, language: str = "en") -> str:
                 ", ".join(f"{m.name} {format_number(round(m.value, 4))}{m.unit or ''}" for m in run.quality)
             )
         threads = THREAD.count(run.threads, language) if run.threads else "-"
+        timed = f", {run.timed_calls} {words['timed']}" if run.timed_calls is not None else ""
         parts.append(
-            f"[{SAMPLE.count(run.samples, language)} x {REPEAT.count(run.repeats, language)}, {threads}]"
+            f"[{SAMPLE.count(run.samples, language)} x {REPEAT.count(run.repeats, language)}{timed}, "
+            f"{threads}]"
         )
         lines.append(f"{head}: " + " ".join(parts))
         lines.extend(f"    {words['notes']}: {note}" for note in run.notes or [])
@@ -94,6 +102,7 @@ def text_bench(report: BenchReport, language: str = "en") -> str:
         f"{format_number(env.ram_mb or 0)} MB RAM, {env.os}, "
         f"Python {env.python}, torch {env.torch}, transformers {env.transformers}"
         + (f", GPU {env.gpu} (driver {env.gpu_driver})" if env.gpu else "")
+        + (f", {words['memory_cap']} {env.memory_limit_mb} MB" if env.memory_limit_mb else "")
     )
     return printable("\n".join(lines))
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 
 from validator.model import Check, Metric, Problem, Quantity, RatioCheck, RowVerification, VerifyReport
-from validator.plural import CORE, ERROR, THREAD, WARNING
+from validator.plural import CALL, CORE, ERROR, THREAD, WARNING
 from validator.problems import localized
 from validator.reading import format_metric
 from validator.reporters.problems import github_annotations, in_language, labels, where
@@ -57,6 +57,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "s:error": "failed",
         "s:no-manifest": "no manifest declares this row",
         "s:skipped": "skipped",
+        "judged": "judged",
+        "j:absolute": "absolute",
+        "j:ratio": "by ratio",
+        "j:not comparable": "not comparable",
+        "memory_cap": "memory cap",
+        "timed": "Timed: {calls} in {passes} of the {declared} declared passes.",
         "pr": "base {base} → head {head}",
         "team": "team",
     },
@@ -98,6 +104,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "s:error": "ошибка запуска",
         "s:no-manifest": "строку не объявляет ни один манифест",
         "s:skipped": "пропущено",
+        "judged": "как судили",
+        "j:absolute": "абсолютно",
+        "j:ratio": "по отношению",
+        "j:not comparable": "несравнимо",
+        "memory_cap": "предел памяти",
+        "timed": "Замерено: {calls}; проходов {passes} из {declared} объявленных.",
         "pr": "базовая ревизия {base} → ревизия PR {head}",
         "team": "команда",
     },
@@ -134,12 +146,11 @@ def _t(language: str) -> dict[str, str]:
     return TEXTS.get(language, TEXTS["en"])
 
 
-#: Significant digits of a measured number in the report (a claim is shown as written).
-MEASURED_DIGITS = 4
+#: Significant digits of every number in the Markdown report (the JSON keeps full precision).
+REPORT_DIGITS = 3
 
 
-def _value(value: Quantity | Metric | None, measured: bool = False) -> str:
-    digits = MEASURED_DIGITS if measured else None
+def _value(value: Quantity | Metric | None, digits: int | None = REPORT_DIGITS) -> str:
     if value is None:
         return "—"
     if isinstance(value, Quantity):
@@ -151,8 +162,12 @@ def _value(value: Quantity | Metric | None, measured: bool = False) -> str:
 def _delta(check: Check) -> str:
     if check.claimed is None or check.verified is None or check.claimed.value == 0:
         return ""
-    change = (check.verified.value - check.claimed.value) / abs(check.claimed.value) * 100
-    return f"{change:+.1f}%"
+    return _percent((check.verified.value - check.claimed.value) / abs(check.claimed.value) * 100)
+
+
+def _percent(change: float) -> str:
+    """A relative change in three significant digits: `+306%`, `-4.92%`, `+0%`."""
+    return ("+" if change >= 0 else "-") + format_number(abs(change), REPORT_DIGITS) + "%"
 
 
 def _field_name(field: str, language: str) -> str:
@@ -193,6 +208,9 @@ def environment_line(report: VerifyReport, language: str = "en") -> str:
         parts.append(f"torch {escape(env.torch)}")
     if env.threads:
         parts.append(THREAD.count(env.threads, language))
+    if env.memory_limit_mb:
+        cap = format_number(round(env.memory_limit_mb / SIZE_UNITS["gb"], 1))
+        parts.append(f"{_t(language)['memory_cap']} {cap} GB")
     parts.append(f"{words['device']} {report.device}")
     return " · ".join(parts)
 
@@ -211,7 +229,7 @@ def _ratio_section(ratios: list[RatioCheck], language: str) -> str:
         verified = "—" if ratio.verified is None else f"×{ratio.verified:.3g}"
         delta = ""
         if ratio.claimed and ratio.verified is not None:
-            delta = f"{(ratio.verified - ratio.claimed) / ratio.claimed * 100:+.1f}%"
+            delta = _percent((ratio.verified - ratio.claimed) / ratio.claimed * 100)
         rows.append(
             [
                 f"{escape(ratio.model)}",
@@ -249,14 +267,17 @@ def _row_section(row: RowVerification, language: str, log_lines: int | None) -> 
     parts = [title]
     if row.reference_loader:
         parts.append(t["reference_row"].format(model=_pinned(row.reference_loader)))
+    if timed := _timed(row, language):
+        parts.append(timed)
     if row.checks:
-        header = [t["metric"], t["claimed"], t["verified"], t["delta"], t["verdict"]]
+        header = [t["metric"], t["claimed"], t["verified"], t["delta"], t["judged"], t["verdict"]]
         cells = [
             [
                 _field_name(c.field, language),
                 _value(c.claimed),
-                _value(c.verified, measured=True),
+                _value(c.verified),
                 _delta(c),
+                t[f"j:{c.judged_by}"] if c.judged_by else "",
                 t[f"v:{c.verdict}"] + (f" ({escape(note_text(c.note, language))})" if c.note else ""),
             ]
             for c in row.checks
@@ -274,6 +295,14 @@ def _row_section(row: RowVerification, language: str, log_lines: int | None) -> 
             f"<details><summary>{t['log']}</summary>\n\n{code_block(chr(10).join(lines))}\n\n</details>"
         )
     return "\n\n".join(parts)
+
+
+def _timed(row: RowVerification, language: str) -> str | None:
+    """What was timed, where it is fewer passes than the course declares."""
+    if row.passes is None or row.passes_declared is None or row.passes >= row.passes_declared:
+        return None
+    calls = CALL.count(row.timed_calls or 0, language)
+    return _t(language)["timed"].format(calls=calls, passes=row.passes, declared=row.passes_declared)
 
 
 def _problem_item(problem: Problem, language: str, readme: str) -> str:
@@ -342,10 +371,13 @@ def render_text(report: VerifyReport, language: str = "en") -> str:
         )
     for row in report.rows:
         lines.append(f"{row.model} · {row.method or '-'} ({t['line']} {row.line}): {t['s:' + row.status]}")
+        if timed := _timed(row, language):
+            lines.append(f"  {timed}")
         for check in row.checks:
             lines.append(
-                f"  {check.field}: {t['claimed']} {_value(check.claimed)}, {t['verified']} "
-                f"{_value(check.verified, measured=True)} -> {check.verdict}"
+                f"  {check.field}: {t['claimed']} {_value(check.claimed, None)}, {t['verified']} "
+                f"{_value(check.verified, 4)} -> {check.verdict}"
+                + (f" [{t['j:' + check.judged_by]}]" if check.judged_by else "")
                 + (f" ({check.note})" if check.note else "")
             )
         if row.corrected_row:
