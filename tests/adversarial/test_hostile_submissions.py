@@ -114,13 +114,17 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
             patch.setenv(name, value)
         direct = {}
         survivors = {}
+        # Zombies this process had before (another test's children): not the runs' to reap.
+        earlier = {c.pid for c in psutil.Process().children() if c.status() == psutil.STATUS_ZOMBIE}
         for hostile in HOSTILE:
             manifest = load_manifest(root / "submissions" / hostile.name)
             direct[hostile.name] = run_submission(manifest, manifest.runs[0], device="cpu", config=QUICK)
             survivors[f"direct:{hostile.name}"] = _harness_children()
             # This process was the run's subreaper: its orphans must be reaped, not left as zombies.
             survivors[f"zombies:{hostile.name}"] = [
-                c.pid for c in psutil.Process().children() if c.status() == psutil.STATUS_ZOMBIE
+                c.pid
+                for c in psutil.Process().children()
+                if c.status() == psutil.STATUS_ZOMBIE and c.pid not in earlier
             ]
     connections = _connections(server)
     repo.git("checkout", "-q", "--", ".")  # undo what the writer changed in the working tree
@@ -192,10 +196,13 @@ def test_the_clis_fail_and_the_reports_stay_small(course: Course) -> None:
 
 
 def test_memory_bomb_is_stopped_near_the_cap(course: Course) -> None:
-    # The host survives: the tree was sampled and killed within one 50 ms tick of crossing the cap.
+    # The host survives: the tree was sampled and killed at the first sample over the cap. How far
+    # over depends on how fast it allocates (50 MB at a time) and how late a loaded machine wakes the
+    # parent for its 50 ms sample: well under the 10 GB it would take if nothing stopped it.
     for result in (course.direct["memory-bomb"], course.benched("memory-bomb")):
+        assert result.status == "oom"
         assert result.ram_sampled is not None
-        assert MEMORY_LIMIT_MB < result.ram_sampled.value < MEMORY_LIMIT_MB + 400
+        assert MEMORY_LIMIT_MB < result.ram_sampled.value < MEMORY_LIMIT_MB + 2000
 
 
 def test_infinite_loop_is_stopped_at_the_timeout(course: Course) -> None:

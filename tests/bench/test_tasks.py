@@ -323,7 +323,12 @@ def test_text_to_speech_reads_a_pinned_hub_model_from_the_cache_only(
     sha = "0123456789abcdef0123456789abcdef01234567"
     snapshot = tmp_path / "hub" / "models--course--asr-tiny" / "snapshots" / sha
     shutil.copytree(COURSE / "models" / "asr", snapshot)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # no hub to reach: a download attempt fails
+    # No hub to reach: a download attempt fails at once. The constant too, in case huggingface_hub
+    # was imported before this test (it reads the environment once).
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     cache = str(tmp_path / "hub")
     pinned = TextToSpeechConfig(asr=HubArtifact(repo="course/asr-tiny", revision=sha))
     assert model_folder(pinned, None, cache) == snapshot
