@@ -55,20 +55,29 @@ def test_weights_size_is_judged_tightly() -> None:
     assert check is not None and check.verdict == "mismatch" and check.note == "within ±5%"
 
 
-def test_speed_is_judged_in_a_wide_band_in_the_claimed_unit() -> None:
-    check = check_quantity("cpu_speed", q(10, "tokens/s"), q(60, "ms/token"), CONFIG, "cpu")
+def test_speed_on_the_stated_hardware_is_judged_in_a_wide_band_in_the_claimed_unit() -> None:
+    check = check_quantity("cpu_speed", q(10, "tokens/s"), q(60, "ms/token"), CONFIG, "cpu", "same")
     assert check is not None
     assert check.verified == q(1000 / 60, "tokens/s")
     assert check.verdict == "verified"
-    assert check.note == "within ×/÷2 (hardware not stated)"
+    assert check.note == "within ×/÷2 (same hardware)"
     assert check.judged_by == "absolute"
-    assert check_quantity("cpu_speed", q(10, "ms"), q(25, "ms"), CONFIG, "cpu").verdict == "mismatch"  # type: ignore[union-attr]
+    assert check_quantity("cpu_speed", q(10, "ms"), q(25, "ms"), CONFIG, "cpu", "same").verdict == "mismatch"  # type: ignore[union-attr]
+
+
+def test_a_speed_on_hardware_nobody_stated_is_left_to_its_ratio() -> None:
+    """A number from the team's laptop says nothing about a shared runner: not compared absolutely."""
+    check = check_quantity("cpu_speed", q(10, "ms"), q(25, "ms"), CONFIG, "cpu")
+    assert check is not None
+    assert (check.judged_by, check.verdict) == ("ratio", "unverified")
+    assert check.verified == q(25, "ms")
+    assert check.note == "hardware not stated: judged by the ratio over the original"
 
 
 def test_gpu_claims_are_unverified_without_a_gpu() -> None:
     check = check_quantity("gpu_speed", q(31.9, "ms"), q(30, "ms"), CONFIG, "cpu")
     assert check is not None and check.verdict == "unverified" and check.note == "the re-run had no GPU"
-    assert check_quantity("vram", q(300), q(290), CONFIG, "cuda").verdict == "verified"  # type: ignore[union-attr]
+    assert check_quantity("vram", q(300), q(290), CONFIG, "cuda", "same").verdict == "verified"  # type: ignore[union-attr]
 
 
 def test_missing_claims_become_suggestions_and_placeholders_are_not_compared() -> None:
@@ -121,7 +130,7 @@ def test_row_checks_cover_claims_and_suggest_measured_extras() -> None:
     checks = {c.field: c for c in check_row(row, run, CONFIG)}
     assert {f: c.verdict for f, c in checks.items()} == {
         "weights_size": "verified",
-        "cpu_speed": "verified",
+        "cpu_speed": "unverified",  # no hardware stated: its ratio judges it
         "ram": "verified",
         "quality.exact_match": "unverified",
     }
@@ -181,9 +190,9 @@ def test_on_other_hardware_a_claim_waits_for_its_ratio() -> None:
     speed = checks["gpu_speed"]
     assert (speed.judged_by, speed.verdict) == ("ratio", "unverified")
     assert speed.note.startswith("measured on Tesla T4")
-    # No hardware named for the CPU cell and no reference: judged as before, in the wide band.
-    assert (checks["cpu_speed"].judged_by, checks["cpu_speed"].verdict) == ("absolute", "verified")
-    assert checks["cpu_speed"].note.endswith("(hardware not stated)")
+    # No hardware named for the CPU cell and no reference: its ratio judges it too.
+    assert (checks["cpu_speed"].judged_by, checks["cpu_speed"].verdict) == ("ratio", "unverified")
+    assert checks["cpu_speed"].note.startswith("hardware not stated")
     # Without a ratio for the field, nothing judges it.
     settled = {c.field: c for c in settle_judged_by(list(checks.values()), [], T4_ROW)}
     assert settled["gpu_speed"].judged_by == "not comparable"

@@ -89,7 +89,7 @@ def sample_report() -> VerifyReport:
                 claimed=Quantity(value=1.55, unit="ms", note="Tesla T4"),
                 verified=ms(2.5312),
                 verdict="unverified",
-                note="measured on Tesla T4, re-run on other hardware: judged by the ratio over the original",
+                note="measured on Tesla T4, not this runner: judged by the ratio over the original",
                 judged_by="ratio",
             ),
             Check(field="ram", verified=mb(401.4871), verdict="unverified", note="no claim: suggested value"),

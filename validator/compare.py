@@ -82,8 +82,8 @@ def describe(tolerance: Tolerance) -> str:
 Hardware = Literal["same", "different", "unknown"]
 #: Absolute figures only the same hardware reproduces: times, throughputs and VRAM.
 ABSOLUTE_FIELDS = ("cpu_speed", "gpu_speed", "vram")
-_JUDGED_BY_RATIO = "re-run on other hardware: judged by the ratio over the original"
-_NO_RATIO = "re-run on other hardware, and no ratio over the original to judge it by"
+_JUDGED_BY_RATIO = "judged by the ratio over the original"
+_NO_RATIO = "no ratio over the original to judge it by"
 
 
 def stated_hardware(row: Row, field: str, reference: ReferenceHardware) -> str | None:
@@ -120,9 +120,10 @@ def check_quantity(
 ) -> Check | None:
     """One quantity field; `None` when there is neither a claim nor a measurement.
 
-    An absolute time, throughput or VRAM claim measured on other hardware than the run's is not
-    compared (`judged_by="ratio"`: the ratio over the original judges it, see `settle_judged_by`).
-    Where the row names no hardware, the number is judged in the field's (wide) tolerance.
+    An absolute time, throughput or VRAM claim is compared only when the run's machine is the
+    hardware the row states (its cell's note, else the course's reference hardware). Otherwise it is
+    not compared (`judged_by="ratio"`: the ratio over the original judges it, see `settle_judged_by`):
+    a number measured on a laptop or a Tesla T4 says nothing about a shared CI runner.
     """
     if claimed is None and verified is None:
         return None
@@ -148,8 +149,8 @@ def check_quantity(
             note=f"{claimed.unit} and {verified.unit} do not compare",
             judged_by="not comparable",
         )
-    if field in ABSOLUTE_FIELDS and hardware == "different":
-        where = f"measured on {stated}, " if stated else ""
+    if field in ABSOLUTE_FIELDS and hardware != "same":
+        where = f"measured on {stated}, not this runner: " if stated else "hardware not stated: "
         return Check(
             field=field,
             claimed=claimed,
@@ -163,8 +164,6 @@ def check_quantity(
     note = describe(tolerance)
     if hardware == "same":
         note += " (same hardware)"
-    elif field in ABSOLUTE_FIELDS:
-        note += " (hardware not stated)"
     elif field in HARDWARE_FIELDS:
         note += " (different hardware)"
     return Check(
@@ -173,17 +172,21 @@ def check_quantity(
 
 
 def settle_judged_by(checks: Sequence[Check], ratios: Sequence[RatioCheck], row: Row) -> list[Check]:
-    """A claim left to its ratio whose row has no ratio for the field is not comparable at all."""
-    fields = {
-        r.field
+    """A claim left to its ratio takes the ratio's verdict; with no ratio for the field, nothing
+    judges it (`not comparable`)."""
+    by_field = {
+        r.field: r.verdict
         for r in ratios
         if (r.model, r.method) == (row.model, row.method or "") and r.verified is not None
     }
     settled = []
     for check in checks:
-        if check.judged_by == "ratio" and check.field not in fields:
-            note = check.note.replace(_JUDGED_BY_RATIO, _NO_RATIO)
-            check = check.model_copy(update={"judged_by": "not comparable", "note": note})
+        if check.judged_by == "ratio":
+            if check.field in by_field:
+                check = check.model_copy(update={"verdict": by_field[check.field]})
+            else:
+                note = check.note.replace(_JUDGED_BY_RATIO, _NO_RATIO)
+                check = check.model_copy(update={"judged_by": "not comparable", "note": note})
         settled.append(check)
     return settled
 

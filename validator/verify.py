@@ -656,7 +656,6 @@ def _judge(
                 method=row.method,
                 status="ok",
                 checks=checks,
-                corrected_row=corrected_row(table, row, checks),
                 reference_loader=result.reference_loader,
                 timed_calls=result.timed_calls,
                 passes=result.repeats,
@@ -681,8 +680,11 @@ def _judge(
     for verification in verified_rows:
         target = by_key.get((row_key_part(verification.model), row_key_part(verification.method or "")))
         if target is not None and verification.checks:
+            # The row to paste once the ratios have judged what the runner's hardware could not.
             checks = settle_judged_by(verification.checks, ratios, target)
-            verification = verification.model_copy(update={"checks": checks})
+            verification = verification.model_copy(
+                update={"checks": checks, "corrected_row": corrected_row(table, target, checks)}
+            )
         settled.append(verification)
     return _Judged(settled, ratios, found)
 

@@ -21,13 +21,12 @@ FIELD_NAMES: dict[str, dict[str, str]] = {
 
 #: Our own notes (from `validator.compare`), in Russian; numbers inside them are kept.
 NOTES_RU: dict[str, str] = {
-    "re-run on other hardware: judged by the ratio over the original": "перезапуск на другом железе: "
-    "судим по отношению к оригиналу",
-    "re-run on other hardware, and no ratio over the original to judge it by": "перезапуск на другом "
-    "железе, а отношения к оригиналу, по которому можно судить, нет",
+    "judged by the ratio over the original": "судим по отношению к оригиналу",
+    "no ratio over the original to judge it by": "отношения к оригиналу, по которому можно судить, нет",
+    ", not this runner: ": ", не на этой машине: ",
+    "hardware not stated: ": "железо не указано: ",
     "measured on ": "измерено на ",
     "(same hardware)": "(то же железо)",
-    "(hardware not stated)": "(железо не указано)",
     "within": "допуск",
     "(different hardware)": "(другое железо)",
     "the re-run had no GPU": "перезапуск был без GPU",
