@@ -69,29 +69,22 @@ def test_honest_rows_are_verified(tmp_path: Path) -> None:
     """The demo's pull request: gpt_squad adds its original and INT8 rows; every claim holds."""
     repo = tmp_path / "course"
     base, head = _demo().build_pull_request(COURSE, "gpt_squad", repo, "gpt_squad HW-1")
-    # The README's absolute speeds were measured on a quiet machine; a test must pass beside other runs,
-    # so the absolute CPU speed gets a wide factor here and the speed is held by the ratio, which compares
-    # the two rows measured in the same job (hardware and load cancel out) at the course's ±20%.
-    settings = tmp_path / "validator.toml"
-    settings.write_text(
-        (COURSE / "validator.toml").read_text(encoding="utf-8")
-        + "\n[compare.tolerances]\ncpu_speed = { factor = 20.0 }\n",
-        encoding="utf-8",
-    )
-    code, report, markdown = verify(repo, base, head, "gpt_squad HW-1", "--config", str(settings))
+    # The README's speeds were measured on another (quiet) machine and name no hardware: each speed is
+    # judged by the ratio of the two rows measured in the same job, where hardware and load cancel out.
+    code, report, markdown = verify(repo, base, head, "gpt_squad HW-1")
     assert code == 0, report["problems"]
     assert report["verdict"] == "pass" and report["team"] == "gpt_squad"
     assert [(r["method"], r["status"]) for r in report["rows"]] == [
         ("Оригинал", "ok"),
         ("INT8 (dynamic quantization)", "ok"),
     ]
-    for row in report["rows"]:
-        assert checks(row) == {
-            "weights_size": "verified",
-            "cpu_speed": "verified",
-            "ram": "verified",
-            "quality.exact match": "verified",
-        }
+    original, int8 = report["rows"]
+    common = {"weights_size": "verified", "ram": "verified", "quality.exact match": "verified"}
+    # The original is the baseline: no ratio judges its speed, and this runner is not its hardware.
+    assert checks(original) == {**common, "cpu_speed": "unverified"}
+    assert {c["field"]: c["judged_by"] for c in original["checks"]}["cpu_speed"] == "not comparable"
+    assert checks(int8) == {**common, "cpu_speed": "verified"}
+    assert {c["field"]: c["judged_by"] for c in int8["checks"]}["cpu_speed"] == "ratio"
     assert {(r["field"], r["verdict"]) for r in report["ratios"]} == {
         ("cpu_speed", "verified"),
         ("ram", "verified"),
@@ -124,14 +117,14 @@ def test_every_task_of_the_example_course_is_verified(team: str, tmp_path: Path)
         (repo / "models" / "asr" / "model.safetensors").write_bytes(b"not a model")
         demo.git(repo, "commit", "-q", "-a", "--amend", "--no-edit")
         head = demo.git(repo, "rev-parse", "HEAD")
-    # As in test_honest_rows_are_verified: the absolute CPU speed gets a wide factor beside other runs.
-    # These calls take about a millisecond, and on a loaded 2-core machine each row's speed moved 2-4x
-    # between runs (examples/course/README.md), so the speed ratio of two rows gets a wide band here
-    # too (the RAM ratio with it): this test is about the tasks' plumbing; weights and quality stay tight.
+    # The speeds are judged by their ratio over the original (no hardware is stated). These calls take
+    # about a millisecond, and on a loaded 2-core machine each row's speed moved 2-4x between runs
+    # (examples/course/README.md), so the ratios get a wide band here: this test is about the tasks'
+    # plumbing; weights and quality stay tight.
     settings = tmp_path / "validator.toml"
     settings.write_text(
         (COURSE / "validator.toml").read_text(encoding="utf-8")
-        + "\n[compare.tolerances]\ncpu_speed = { factor = 20.0 }\nratio = { relative = 4.0 }\n",
+        + "\n[compare.tolerances]\nratio = { relative = 4.0 }\n",
         encoding="utf-8",
     )
     code, report, markdown = verify(repo, base, head, f"{team} HW-1", "--config", str(settings))
@@ -141,8 +134,10 @@ def test_every_task_of_the_example_course_is_verified(team: str, tmp_path: Path)
     methods, metrics = TASK_TEAMS[team]
     assert [(r["method"], r["status"]) for r in report["rows"]] == [(m, "ok") for m in methods]
     for row in report["rows"]:
-        expected = {"weights_size", "cpu_speed", "ram", *(f"quality.{m}" for m in metrics)}
-        assert checks(row) == dict.fromkeys(expected, "verified")
+        expected = dict.fromkeys({"weights_size", "ram", *(f"quality.{m}" for m in metrics)}, "verified")
+        # A compressed row's speed is verified by its ratio; the original's has none to judge it by.
+        speed = "unverified" if row["method"] == "Оригинал" else "verified"
+        assert checks(row) == {**expected, "cpu_speed": speed}
     if not outside:
         assert (code, report["verdict"]) == (0, "pass")
         assert markdown.startswith("## ✅ Benchmark verification: pass")
