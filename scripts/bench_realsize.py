@@ -374,7 +374,9 @@ class Built:
 
 
 def folder_mb(folder: Path) -> float:
-    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / (1024 * 1024)
+    from validator.units import mb
+
+    return mb(sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()))
 
 
 def build_models(family: Family, size: Size, weights: Path) -> Built:

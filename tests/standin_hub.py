@@ -190,3 +190,24 @@ def tiny_gpt2(folder: Path) -> Path:
     )
     GPT2LMHeadModel(config).save_pretrained(folder)
     return folder
+
+
+def greedy_submission(name: str, repo: str) -> str:
+    """A team's class that loads `repo` by name (offline, from the hub cache) and generates greedily
+    `new_tokens` ids after each prompt `{"ids": [...], "new_tokens": n}`."""
+    return f"""
+class {name}:
+    def load(self, device):
+        self.model = AutoModelForCausalLM.from_pretrained("{repo}").eval()
+
+    def predict(self, inputs):
+        out = []
+        with torch.no_grad():
+            for item in inputs:
+                ids = torch.tensor([item["ids"]])
+                n = item["new_tokens"]
+                g = self.model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=n,
+                                        min_new_tokens=n, do_sample=False, pad_token_id=0)
+                out.append(g[0, ids.shape[1]:].tolist())
+        return out
+"""

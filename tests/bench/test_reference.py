@@ -18,7 +18,7 @@ from bench.runner import run_submission
 from tests.bench.test_hub import REPO, SHA
 from tests.bench.test_hub_cli import validator
 from tests.diff.gitrepo import Repo, readme
-from tests.standin_hub import StandinHub, standin_hub, tiny_gpt2
+from tests.standin_hub import StandinHub, greedy_submission, standin_hub, tiny_gpt2
 from validator.config import BenchConfig
 
 TEAM = "ref_team"
@@ -44,21 +44,6 @@ class Original:
     def predict(self, inputs):
         return inputs
 
-
-class Half:
-    def load(self, device):
-        self.model = AutoModelForCausalLM.from_pretrained("{repo}").eval()
-
-    def predict(self, inputs):
-        out = []
-        with torch.no_grad():
-            for item in inputs:
-                ids = torch.tensor([item["ids"]])
-                n = item["new_tokens"]
-                g = self.model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=n,
-                                        min_new_tokens=n, do_sample=False, pad_token_id=0)
-                out.append(g[0, ids.shape[1]:].tolist())
-        return out
 """
 
 
@@ -120,7 +105,7 @@ def _course(
         {
             "README.md": readme(ORIGINAL, FP16),
             f"submissions/{TEAM}/bench.toml": _manifest(original_hub),
-            f"submissions/{TEAM}/sub.py": CODE.replace("{repo}", REPO),
+            f"submissions/{TEAM}/sub.py": CODE + greedy_submission("Half", REPO),
             f"submissions/{TEAM}/data/eval.jsonl": data,
         },
         f"{TEAM} HW-1",

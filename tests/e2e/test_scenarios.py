@@ -25,6 +25,7 @@ from tests.e2e.harness import (
     pull_request_event,
     workflow_run_event,
 )
+from tests.standin_hub import greedy_submission
 from validator.model import VerifyReport
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -370,26 +371,10 @@ task = "text-generation"
 data = "data/eval.jsonl"
 hub = [{{ repo = "{HUB_REPO}", revision = "{HUB_SHA}", files = ["*.json", "*.safetensors"] }}]
 """
-HUB_CODE = f"""
+HUB_CODE = """
 import torch
 from transformers import AutoModelForCausalLM
-
-
-class Pinned:
-    def load(self, device):
-        self.model = AutoModelForCausalLM.from_pretrained("{HUB_REPO}").eval()
-
-    def predict(self, inputs):
-        out = []
-        with torch.no_grad():
-            for item in inputs:
-                ids = torch.tensor([item["ids"]])
-                n = item["new_tokens"]
-                g = self.model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=n,
-                                        min_new_tokens=n, do_sample=False, pad_token_id=0)
-                out.append(g[0, ids.shape[1]:].tolist())
-        return out
-"""
+""" + greedy_submission("Pinned", HUB_REPO)
 
 
 def test_a_hub_model_is_fetched_by_the_job_and_kept_in_the_actions_cache(
